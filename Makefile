@@ -1,0 +1,31 @@
+# newsrag: `make serve` and `make test` are all a user needs; both install first when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install serve test test-fast clean
+
+install: $(STAMP)
+
+# torch first, from the CPU build: otherwise sentence-transformers pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install torch==2.13.0
+	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/newsrag prepare
+	touch $(STAMP)
+
+serve: install
+	$(BIN)/newsrag ingest corpus/
+	$(BIN)/newsrag serve
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not e2e"
+
+clean:
+	rm -rf $(VENV) .newsrag .pytest_cache test-artifacts

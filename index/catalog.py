@@ -1,0 +1,164 @@
+"""The SQLite catalog beside Chroma: articles (full text, metadata, hash), chunks, and their BM25 index (FTS5).
+
+Chunk rows use the same ids as the Chroma records; `index.store.HybridStore` writes both, and every write
+here is an idempotent upsert or delete, so an interrupted ingest converges when it is run again.
+BM25 ranking is SQLite FTS5's `bm25()` over the chunk text with its header, diacritics folded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from index.errors import StoreError
+from index.records import Article
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, index_hash TEXT NOT NULL, path TEXT, record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
+    text TEXT NOT NULL, metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+"""
+
+# Words too common to help a keyword match, in the two languages the product targets.
+STOPWORDS = frozenset(
+    """a an and are as at be by did do does for from had has have how in is it its of on or that the this
+    to was were what when where which who whom why will with de het een en van in is op te dat die voor
+    met zijn er aan als bij ook om wat wie waar wanneer hoe waarom welke welk hij zij ze was werd worden
+    door naar over uit tot nog dan maar of""".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query: the question's words, quoted, OR-ed; None when nothing searchable is left."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    if not words:
+        words = _WORD.findall(text.lower())
+    unique = list(dict.fromkeys(words))
+    return " OR ".join(f'"{w}"' for w in unique) if unique else None
+
+
+class Catalog:
+    """One SQLite file; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            found = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"The catalog {path} is not a readable SQLite database ({e}); "
+                "rebuild the store with `newsrag ingest --rebuild`."
+            ) from e
+        if found is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(found[0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"The catalog {path} has schema version {found[0]}, this newsrag expects {SCHEMA_VERSION}; "
+                "rebuild the store with `newsrag ingest --rebuild`."
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- meta
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- articles
+    def index_hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT id, index_hash FROM articles"))
+
+    def article_paths(self) -> dict[str, str | None]:
+        return dict(self._db.execute("SELECT id, path FROM articles"))
+
+    def put_article(self, article: Article, index_hash: str) -> None:
+        record = json.dumps(asdict(article), ensure_ascii=False)
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?)",
+                (article.id, index_hash, article.path, record),
+            )
+
+    def get_article(self, article_id: str) -> Article | None:
+        row = self._db.execute("SELECT record FROM articles WHERE id=?", (article_id,)).fetchone()
+        return Article(**json.loads(row[0])) if row else None
+
+    def delete_article(self, article_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM articles WHERE id=?", (article_id,))
+
+    def count_articles(self) -> int:
+        return self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    # --- chunks
+    def upsert_chunks(self, rows: Iterable[tuple[str, str, str, dict]]) -> None:
+        """rows: (chunk_id, article_id, text, metadata)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            for chunk_id, article_id, text, meta in rows:
+                self._db.execute("DELETE FROM chunks WHERE id=?", (chunk_id,))
+                self._db.execute(
+                    "INSERT INTO chunks(id, article_id, text, metadata) VALUES (?, ?, ?, ?)",
+                    (chunk_id, article_id, text, json.dumps(meta, ensure_ascii=False)),
+                )
+
+    def delete_chunks(self, ids: Sequence[str]) -> None:
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in ids])
+
+    def chunk_ids(self, article_id: str | None = None) -> list[str]:
+        if article_id is None:
+            return [r[0] for r in self._db.execute("SELECT id FROM chunks ORDER BY id")]
+        q = "SELECT id FROM chunks WHERE article_id=? ORDER BY id"
+        return [r[0] for r in self._db.execute(q, (article_id,))]
+
+    def count_chunks(self) -> int:
+        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def bm25(self, query: str, k: int) -> list[tuple[str, float, str, dict]]:
+        """(chunk_id, score, text, metadata), best first; score = -bm25 (higher is better)."""
+        match = fts_query(query)
+        if match is None:
+            return []
+        rows = self._db.execute(
+            "SELECT c.id, -bm25(chunks_fts) AS s, c.text, c.metadata FROM chunks_fts "
+            "JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+            (match, k),
+        ).fetchall()
+        return [(cid, float(s), text, json.loads(meta)) for cid, s, text, meta in rows]

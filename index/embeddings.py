@@ -1,0 +1,83 @@
+"""The embedder: a LangChain `Embeddings` over a sentence-transformers model, with the model's query/passage prompts.
+
+The default model is provisioned offline by `index.models`; any other sentence-transformers id or path works
+too. Prompts: the model's own `query`/`document` prompts when it defines them (our provisioned e5 does),
+e5's `query: ` / `passage: ` when the name says e5, none otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from index.models import E5_DEFAULT, resolve_embed_model
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+class SentenceEmbeddings(Embeddings):
+    """Normalised sentence-transformers embeddings; `name` is what the store records."""
+
+    def __init__(self, model: SentenceTransformer, name: str, batch_size: int = 32) -> None:
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+        prompts = {k: v for k, v in (model.prompts or {}).items() if v}
+        if not {"query", "document"} <= prompts.keys() and "e5" in name.lower():
+            prompts = dict(E5_PROMPTS)
+        self.query_prompt = prompts.get("query", "")
+        self.document_prompt = prompts.get("document", "")
+
+    @cached_property
+    def dimension(self) -> int:
+        dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else None
+        return int(dim or self.model.get_sentence_embedding_dimension())
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.model.tokenizer
+
+    def _encode(self, texts: list[str], prompt: str) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.model.encode(
+            texts,
+            prompt=prompt or None,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts, self.document_prompt)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text], self.query_prompt)[0]
+
+
+@lru_cache(maxsize=2)  # one model per process: the CLI, the server and tests share it
+def load_embeddings(
+    name: str, cache_dir: Path, *, threads: int | None = None, batch_size: int = 32
+) -> SentenceEmbeddings:
+    """Load (provisioning first if it is the default) the named model on the CPU."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    if threads:
+        torch.set_num_threads(threads)
+    path = resolve_embed_model(name, cache_dir)
+    local = Path(path).exists()
+    log.info("loading embedding model %s", path)
+    model = SentenceTransformer(path, device="cpu", local_files_only=local)
+    return SentenceEmbeddings(model, E5_DEFAULT if name == E5_DEFAULT else name, batch_size)

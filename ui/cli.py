@@ -1,0 +1,54 @@
+"""The `newsrag` command: one click group; each package contributes its commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from index.cli import ingest, search, stats
+from index.errors import NewsragError
+from index.settings import Settings
+from rag.cli import prepare
+
+
+class _Group(click.Group):
+    """Turns the project's errors into a clean message and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except NewsragError as e:
+            raise click.ClickException(str(e)) from e
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Data directory (default: NEWSRAG_HOME or .newsrag).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
+    """newsrag: cited answers from your news articles.
+
+    \b
+    Example:
+      newsrag ingest corpus/
+      newsrag search "who mediated in Moscow?"
+    """
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    overrides = {"home": home} if home else {}
+    ctx.obj = Settings(**overrides)
+
+
+for command in (ingest, search, stats, prepare):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="newsrag")
