@@ -26,7 +26,9 @@ def hf_token_starts(tokenizer) -> TokenStarts:  # noqa: ANN001 - any HF fast tok
     """Adapter for a Hugging Face fast tokenizer (offsets mapping)."""
 
     def starts(text: str) -> list[int]:
-        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+        enc = tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+        )
         return [a for a, b in enc["offset_mapping"] if b > a]
 
     return starts

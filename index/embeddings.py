@@ -73,7 +73,9 @@ def load_embeddings(
     """Load (provisioning first if it is the default) the named model on the CPU."""
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise in a CLI
     if threads:
         torch.set_num_threads(threads)
     path = resolve_embed_model(name, cache_dir)

@@ -15,3 +15,7 @@ class ModelError(NewsragError):
 
 class StoreError(NewsragError):
     """The store is missing, corrupted, or was built with another model or version."""
+
+
+class InputError(NewsragError):
+    """A request is invalid: empty or oversized question, bad filter."""

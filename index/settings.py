@@ -81,14 +81,15 @@ class Settings(BaseSettings):
     ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL for the ollama backend.")
     ollama_model: str = Field("qwen2.5:1.5b", description="Model name for the ollama backend.")
 
-    @property
-    def keyword_path(self) -> Path:
-        return self.home / "keyword.sqlite"
-
-    @property
-    def records_path(self) -> Path:
-        return self.home / "records.sqlite"
-
-    @property
-    def chroma_path(self) -> Path:
-        return self.home / "chroma"
+    retrieve_k: int = Field(4, ge=1, le=20, description="Passages given to the model per question.")
+    context_chars: int = Field(
+        2400, ge=200, description="Most characters of passages in one prompt (keeps the local model fast)."
+    )
+    min_relevance: float = Field(
+        0.78,
+        description="Refuse when no passage's dense similarity reaches this (calibrated for the default model).",
+    )
+    min_support: float = Field(
+        0.80, description="A cited sentence counts as supported when its support score reaches this."
+    )
+    max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")

@@ -152,8 +152,8 @@ def test_rrf_prefers_agreement():
     def h(cid: str) -> Hit:
         return Hit(cid, 0.0, "a", 0, "", None, None, None, None, "", 0, 0)
 
-    fused = rrf([[h("x"), h("y"), h("z")], [h("z"), h("y")]], k=3)
-    assert [hit.chunk_id for hit, _ in fused] == ["y", "z", "x"]
+    fused = rrf([[h("x"), h("y"), h("z")], [h("y")]], k=3)
+    assert [hit.chunk_id for hit, _ in fused] == ["y", "x", "z"]
 
 
 def test_bm25_query_is_safe_for_fts_syntax(fake_ingest):

@@ -11,7 +11,7 @@ import click
 from index.cli import ingest, search, stats
 from index.errors import NewsragError
 from index.settings import Settings
-from rag.cli import prepare
+from rag.cli import ask, prepare
 
 
 class _Group(click.Group):
@@ -46,7 +46,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     ctx.obj = Settings(**overrides)
 
 
-for command in (ingest, search, stats, prepare):
+for command in (ingest, search, stats, ask, prepare):
     cli.add_command(command)
 
 

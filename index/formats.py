@@ -1,0 +1,177 @@
+"""One reader per corpus file format, and the table `READERS` that picks one by file extension.
+
+A reader turns a file's decoded text into raw `Record`s (field dicts, not yet validated) or
+`LoadError`s for what it cannot parse. Checking field types, normalising dates, text and language,
+and filling in titles is `loaders.py`'s job, so every format gets the same rules.
+
+Not handled here: file size, binary content and encodings (checked before a reader runs), and
+rendering Markdown (the body is kept as written, minus a leading `# title` line).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from index.records import LoadError
+
+
+@dataclass(frozen=True)
+class Record:
+    """One article's fields as found in a file, before validation."""
+
+    fields: dict[str, Any]
+    default_id: str  # used when the record has no id
+    line: int | None = None  # for messages
+    where: str = ""  # for messages when there is no line: "item 3"
+
+
+# A " date 2020-10" token at the start of a .txt file (the format of corpus/000_*.txt).
+_DATE_TOKEN = re.compile(r"\A\s*date[ \t]+(\d{4}\S*)(?:\s+|\Z)")
+# An ATX level-1 heading: "# Title" (trailing #s allowed).
+_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# Dates from the page's metadata and markup only: an extensive search guesses from any year in the
+# text ("Copyright 2020" becomes 2020-01-01).
+_HTML_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+
+
+def read_txt(path: Path, text: str) -> Iterator[Record | LoadError]:
+    """Plain text, optionally starting with a " date 2020-10" token."""
+    fields: dict[str, Any] = {"text": text}
+    token = _DATE_TOKEN.match(text)
+    if token:
+        fields = {"date": token.group(1), "text": text[token.end() :]}
+    yield Record(fields, default_id=path.stem)
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML that keeps every scalar except null a string, as written: `date: 2020-02-30` (an
+    invalid date, warned about later instead of failing the parse), `id: 0123`, `lang: no`."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _FrontMatterHandler(YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_FrontMatterLoader)  # noqa: S506 -- a SafeLoader
+
+
+def read_markdown(path: Path, text: str) -> Iterator[Record | LoadError]:
+    """Markdown with optional YAML front matter; the first `# heading` is the default title."""
+    try:
+        post = frontmatter.loads(text, handler=_FrontMatterHandler())
+    except yaml.YAMLError as e:
+        yield LoadError(str(path), None, f"invalid YAML front matter: {e}")
+        return
+    fields = dict(post.metadata)  # front matter that is not a mapping is ignored by frontmatter
+    body = post.content
+    heading = _HEADING.search(body)
+    if heading:
+        if fields.get("title") is None:
+            fields["title"] = heading.group(1)
+        # Drop a leading heading that repeats the title, so it is not indexed twice.
+        if not body[: heading.start()].strip() and heading.group(1) == fields["title"]:
+            body = body[heading.end() :]
+    fields["text"] = body
+    yield Record(fields, default_id=path.stem)
+
+
+def read_html(path: Path, text: str) -> Iterator[Record | LoadError]:
+    """An HTML page: main text and metadata via trafilatura, boilerplate removed."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    tree = load_html(text)
+    if tree is None:
+        yield LoadError(str(path), None, "could not parse the HTML")
+        return
+    lang = tree.get("lang")  # trafilatura reports a language only when filtering by one
+    doc = trafilatura.bare_extraction(
+        tree, with_metadata=True, date_extraction_params=_HTML_DATE_PARAMS
+    )
+    if doc is None or not doc.text:
+        yield LoadError(str(path), None, "empty text: no main text found in the HTML")
+        return
+    # trafilatura puts one paragraph per line; make them blank-line paragraphs like the other formats.
+    paragraphs = [line.strip() for line in doc.text.splitlines() if line.strip()]
+    if doc.title and paragraphs and paragraphs[0] == doc.title.strip():
+        paragraphs = paragraphs[1:]  # the <h1> repeating the title
+    fields = {
+        "title": doc.title,
+        "date": doc.date,
+        "url": doc.url,
+        "source": doc.sitename,
+        "lang": doc.language or lang,
+        "text": "\n\n".join(paragraphs),
+    }
+    yield Record(fields, default_id=path.stem)
+
+
+def read_jsonl(path: Path, text: str) -> Iterator[Record | LoadError]:
+    """One JSON object per line; blank lines are skipped."""
+    # Not splitlines(): JSON strings may hold a raw U+2028 or form feed, which it would split on.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield LoadError(str(path), number, f"malformed JSON: {e.msg} (column {e.colno})")
+            continue
+        if not isinstance(value, dict):
+            yield LoadError(str(path), number, f"expected a JSON object, got {type_name(value)}")
+            continue
+        yield Record(value, default_id=f"{path.stem}-{number}", line=number)
+
+
+def read_json(path: Path, text: str) -> Iterator[Record | LoadError]:
+    """One JSON object, or a list of them."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        yield LoadError(str(path), e.lineno, f"malformed JSON: {e.msg} (column {e.colno})")
+        return
+    if isinstance(value, dict):
+        yield Record(value, default_id=path.stem)
+        return
+    if not isinstance(value, list):
+        found = type_name(value)
+        yield LoadError(str(path), None, f"expected a JSON object or a list of objects, got {found}")
+        return
+    for number, item in enumerate(value, start=1):
+        if isinstance(item, dict):
+            yield Record(item, default_id=f"{path.stem}-{number}", where=f"item {number}")
+        else:
+            found = type_name(item)
+            yield LoadError(str(path), None, f"item {number}: expected a JSON object, got {found}")
+
+
+def type_name(value: object) -> str:
+    """The JSON (or YAML) name of a parsed value's type, for messages."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number"}
+    names |= {float: "number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+Reader = Callable[[Path, str], Iterator[Record | LoadError]]
+
+READERS: dict[str, Reader] = {
+    ".txt": read_txt,
+    ".md": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".jsonl": read_jsonl,
+    ".json": read_json,
+}

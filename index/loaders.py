@@ -1,0 +1,219 @@
+"""Load a corpus: files and folders of .txt, .md, .html/.htm, .jsonl and .json into `Article`s.
+
+`load_articles` reads each file (see `formats.py` for the per-format readers), validates and
+normalises the fields the same way for every format, and yields one `Article` per article and one
+`LoadError` per bad item, so that one broken file or line never stops the rest. Normalised:
+text (stripped, CRLF to LF, NFC), dates (ISO 8601, day or coarser; an invalid date is logged and
+dropped), languages (2-letter code, detected with py3langid when missing), titles (the first
+sentence when missing). Source: `publisher` when set, else `source` (in the shared JSONL sets
+`source` names the data set a record came from, `publisher` the outlet).
+
+Not handled: encodings other than UTF-8 (reported, not guessed) and deduplication by content
+(only ids must be unique; content hashes are the ingest step's business).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from index.errors import CorpusError
+from index.formats import READERS, Record, type_name
+from index.records import Article, LoadError
+from index.sentences import split_sentences
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 120
+_ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ]\d{2}:\d{2}\S*)?)?)?")
+_STRING_FIELDS = ("title", "url", "source", "publisher", "lang")
+
+
+def load_articles(paths: Sequence[Path], *, max_bytes: int = 50 * 2**20) -> Iterator[Article | LoadError]:
+    """Articles and per-item errors from files and folders (walked recursively, in sorted order).
+
+    In folders, hidden files and folders, README* files and unknown extensions are skipped; a file
+    named directly must have a known extension. Raises CorpusError at once if a path does not exist.
+    """
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise CorpusError(f"No such file or folder: {', '.join(missing)}")
+    return _load_all([Path(p) for p in paths], max_bytes)
+
+
+def _load_all(paths: list[Path], max_bytes: int) -> Iterator[Article | LoadError]:
+    first_seen: dict[str, str] = {}  # id -> where it was first loaded from
+    for path in paths:
+        files = _walk(path) if path.is_dir() else [path]
+        for file in files:
+            for item, line in _load_file(file, max_bytes):
+                if isinstance(item, Article):
+                    if item.id in first_seen:
+                        error = f"duplicate id {item.id!r}; first loaded from {first_seen[item.id]}"
+                        yield LoadError(str(file), line, error)
+                        continue
+                    first_seen[item.id] = f"{file}:{line}" if line is not None else str(file)
+                yield item
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Files with a known extension under `folder`, sorted, without hidden files and READMEs."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if name.startswith(".") or name.upper().startswith("README"):
+                continue
+            if Path(name).suffix.lower() in READERS:
+                found.append(Path(root) / name)
+    return sorted(found)
+
+
+def _load_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError, int | None]]:
+    """Each article or error in one file, with the line it came from (for duplicate messages)."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        expected = ", ".join(READERS)
+        error = f"unsupported file type {path.suffix!r}; expected one of {expected}"
+        yield LoadError(str(path), None, error), None
+        return
+    text = _read_text(path, max_bytes)
+    if isinstance(text, LoadError):
+        yield text, text.line
+        return
+    for record in reader(path, text):
+        if isinstance(record, LoadError):
+            yield record, record.line
+        else:
+            yield _to_article(path, record), record.line
+
+
+def _read_text(path: Path, max_bytes: int) -> str | LoadError:
+    """The file's text, or why it cannot be read: too large, binary, or not UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return LoadError(str(path), None, f"file too large: {size:,} bytes, limit {max_bytes:,}")
+        data = path.read_bytes()
+    except OSError as e:
+        return LoadError(str(path), None, f"cannot read the file: {e.strerror}")
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        line = data.count(b"\n", 0, offset) + 1
+        return LoadError(
+            str(path), line, f"binary file (NUL byte at byte offset {offset}); expected UTF-8 text"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        bad = data[e.start : e.end].hex(" ")
+        return LoadError(
+            str(path), line, f"not UTF-8: undecodable byte(s) {bad} at byte offset {e.start} ({e.reason})"
+        )
+
+
+def _to_article(path: Path, record: Record) -> Article | LoadError:
+    """Validate and normalise one record's fields into an Article."""
+    fields = record.fields
+
+    def error(message: str) -> LoadError:
+        prefix = f"{record.where}: " if record.where else ""
+        return LoadError(str(path), record.line, prefix + message)
+
+    problem = _type_problem(fields)
+    if problem:
+        return error(problem)
+    text = _clean_text(fields.get("text") or "")
+    if not text:
+        return error("empty text")
+    where = f"{path}:{record.line}" if record.line is not None else str(path)
+    lang = _normalise_lang(fields.get("lang"), text, where)
+    return Article(
+        id=_clean(fields.get("id")) or record.default_id,
+        text=text,
+        title=_clean(fields.get("title")) or _first_sentence(text, lang),
+        date=_normalise_date(fields.get("date"), where),
+        url=_clean(fields.get("url")),
+        source=_clean(fields.get("publisher")) or _clean(fields.get("source")),
+        lang=lang,
+        path=str(path),
+    )
+
+
+def _type_problem(fields: dict[str, Any]) -> str | None:
+    """What is wrong with the field types, naming the field and the type found; None if nothing."""
+    if "text" not in fields:
+        return f"no 'text' field (found: {', '.join(map(str, fields)) or 'no fields'})"
+    if fields["text"] is None:
+        return "field 'text' is null"
+    checks: list[tuple[str, type | tuple[type, ...], str]] = [
+        ("text", str, "a string"),
+        ("id", (str, int), "a string or an integer"),
+    ]
+    checks += [(name, str, "a string or null") for name in _STRING_FIELDS]
+    checks += [("date", str, "a date string like 2020-10-12, or null")]
+    for name, types, expected in checks:
+        value = fields.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            return f"field {name!r} must be {expected}, got {type_name(value)} ({str(value)[:40]!r})"
+    return None
+
+
+def _clean(value: str | int | None) -> str | None:
+    """A metadata string: NFC, whitespace collapsed; None when empty."""
+    if value is None:
+        return None
+    cleaned = " ".join(unicodedata.normalize("NFC", str(value)).split())
+    return cleaned or None
+
+
+def _clean_text(text: str) -> str:
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _first_sentence(text: str, lang: str | None) -> str:
+    """The text's first sentence as a title, cut at a word to at most TITLE_MAX_CHARS."""
+    head = text[: TITLE_MAX_CHARS * 20]  # enough for any first sentence we keep
+    start, end = split_sentences(head, lang)[0]
+    title = " ".join(head[start:end].split())
+    if len(title) <= TITLE_MAX_CHARS:
+        return title
+    cut = title[: TITLE_MAX_CHARS - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:-–— ") + "…"
+
+
+def _normalise_date(value: str | None, where: str) -> str | None:
+    """ISO 8601 at day precision or coarser ("2020", "2020-10", "2020-10-12"); None if invalid."""
+    if value is None or not value.strip():
+        return None
+    match = _ISO_DATE.fullmatch(value.strip())
+    if match:
+        year, month, day = match.groups()
+        try:
+            dt.date(int(year), int(month or 1), int(day or 1))
+        except ValueError:
+            pass
+        else:
+            return "-".join(part for part in (year, month, day) if part)
+    logger.warning("%s: invalid date %r (expected ISO 8601 like 2020-10-12); date left empty", where, value)
+    return None
+
+
+def _normalise_lang(value: str | None, text: str, where: str) -> str | None:
+    """A 2-letter language code: "nl-NL" -> "nl"; detected from the text when missing or invalid."""
+    if value:
+        code = re.split(r"[-_]", value.strip(), maxsplit=1)[0].lower()
+        if re.fullmatch(r"[a-z]{2}", code):
+            return code
+        logger.warning("%s: invalid language %r (expected a code like 'nl'); detecting it", where, value)
+    import py3langid
+
+    lang, _score = py3langid.classify(text[:2_000])  # enough to tell; more only costs time
+    return str(lang)

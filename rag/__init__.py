@@ -1,0 +1,1 @@
+"""Answering: retrieval, prompting, LLM backends, citations."""

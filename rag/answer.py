@@ -1,0 +1,197 @@
+"""The answering chain: condense → retrieve → generate (streamed) → verify, with per-stage timings.
+
+`Assistant.stream()` yields text deltas (already citation-renumbered, half markers held back) and finally
+one `Answer`. `Assistant.ask()` returns just the `Answer`. With `llm=None` the extractive backend answers
+(`rag.extractive`): no model, deterministic, in the article's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from index.errors import InputError
+from index.store import HybridStore
+from rag import refusal
+from rag.citations import CitationStream, renumber, verify
+from rag.extractive import extract
+from rag.language import detect_language
+from rag.prompts import NOT_FOUND, SYSTEM, condense_message, user_message
+from rag.records import Answer, Source
+from rag.retrieval import Filters, retrieve
+
+log = logging.getLogger(__name__)
+
+Turn = tuple[str, str]  # (role "user" | "assistant", content)
+
+
+def embedding_scorer(embeddings: Embeddings):  # noqa: ANN201 - rag.citations.Scorer
+    """Claim vs candidate sentences: cosine of multilingual embeddings (works across languages)."""
+
+    def score(claim: str, candidates: list[str]) -> list[float]:
+        if not candidates:
+            return []
+        q = embeddings.embed_query(claim)
+        return [sum(a * b for a, b in zip(q, d)) for d in embeddings.embed_documents(candidates)]
+
+    return score
+
+
+@dataclass
+class Assistant:
+    store: HybridStore
+    embeddings: Embeddings
+    llm: Any | None  # a LangChain chat model; None: extractive
+    k: int = 4
+    budget_chars: int = 2400
+    min_relevance: float = refusal.MIN_RELEVANCE
+    min_support: float = 0.80
+    max_question_chars: int = 1000
+    max_history_turns: int = 6
+    today: dt.date | None = None
+    _scorer: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._scorer = embedding_scorer(self.embeddings)
+
+    def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
+        answer = None
+        for event in self.stream(question, history, filters):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+    ) -> Iterator[str | Answer]:
+        question = self._validate(question)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        language = detect_language(question)
+
+        t = time.perf_counter()
+        standalone = self._condense(question, history)
+        timings["condense"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        found = retrieve(self.store, standalone, k=self.k, budget_chars=self.budget_chars, filters=filters)
+        timings["retrieve"] = time.perf_counter() - t
+
+        answer = Answer(question=question, answer="", refused=False, language=language, timings=timings)
+        if standalone != question:
+            answer.standalone_question = standalone
+        if not found.hits or not refusal.relevant(found.dense, language, self.min_relevance):
+            log.info("refused: best relevance %.3f below the threshold", found.best_dense)
+            yield self._refuse(answer, found.candidates, started)
+            return
+
+        sources = [Source(n, hit) for n, hit in enumerate(found.hits, start=1)]
+        t = time.perf_counter()
+        if self.llm is None:
+            raw = extract(standalone, sources, self._scorer)
+            yield renumber(raw, len(sources))[0]
+        else:
+            parts: list[str] = []  # the model's own text; what is shown is renumbered on the fly
+            for delta in self._generate(standalone, sources, language, timings, parts):
+                if delta:
+                    yield delta
+            raw = "".join(parts)
+        timings["generate"] = time.perf_counter() - t
+
+        if refusal.model_refused(raw):
+            yield self._refuse(answer, found.candidates, started)
+            return
+        t = time.perf_counter()
+        text, order = renumber(raw, len(sources))
+        citations, checks = verify(
+            text, sources, order, self._scorer, lang=language, threshold=self.min_support
+        )
+        timings["verify"] = time.perf_counter() - t
+        if not any(c.supported for c in checks):
+            log.info("refused: no sentence of the answer is supported by its sources")
+            yield self._refuse(answer, found.candidates, started)
+            return
+        answer.answer, answer.citations, answer.sentences = text.strip(), citations, checks
+        timings["total"] = time.perf_counter() - started
+        yield answer
+
+    # --- stages
+    def _validate(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("The question is empty; ask something about the articles.")
+        question = question.strip()
+        if len(question) > self.max_question_chars:
+            raise InputError(
+                f"The question is {len(question)} characters long; the limit is {self.max_question_chars}."
+            )
+        return question
+
+    def _condense(self, question: str, history: Sequence[Turn]) -> str:
+        turns = [(r, c[:600]) for r, c in history if c and r in ("user", "assistant")][-self.max_history_turns :]
+        if not turns:
+            return question
+        if self.llm is None:  # no model to rewrite with: retrieve on the last question plus this one
+            last_user = next((c for r, c in reversed(turns) if r == "user"), "")
+            return f"{last_user} {question}".strip()
+        today = (self.today or dt.date.today()).isoformat()
+        reply = self.llm.invoke([HumanMessage(condense_message(question, turns, today))])
+        text = str(reply.content).strip().strip('"').splitlines()[0].strip() if reply.content else ""
+        return text if 3 <= len(text) <= 2 * self.max_question_chars else question
+
+    def _generate(
+        self,
+        question: str,
+        sources: list[Source],
+        language: str,
+        timings: dict[str, float],
+        parts: list[str],
+    ) -> Iterator[str]:
+        """Stream the model's answer, renumbered for display; the raw text is collected in `parts`."""
+        messages = [SystemMessage(SYSTEM), HumanMessage(user_message(question, sources, language))]
+        citing = CitationStream(len(sources))
+        started = time.perf_counter()
+        held = ""  # hold the start back until it cannot be NOT_FOUND
+        for chunk in self.llm.stream(messages):
+            delta = chunk.content if isinstance(chunk.content, str) else ""
+            if not delta:
+                continue
+            parts.append(delta)
+            timings.setdefault("ttft", time.perf_counter() - started)
+            if held is not None:
+                held += delta
+                stripped = held.lstrip()
+                if NOT_FOUND.startswith(stripped) or stripped.startswith(NOT_FOUND):
+                    continue
+                delta, held = held, None
+            yield citing.feed(delta)
+        if held:
+            yield citing.feed(held)
+        yield citing.finish()
+
+    def _refuse(self, answer: Answer, candidates: list, started: float) -> Answer:
+        seen: dict[str, dict] = {}
+        for hit in candidates:
+            if hit.article_id not in seen:
+                seen[hit.article_id] = {
+                    "article_id": hit.article_id,
+                    "title": hit.title,
+                    "date": hit.date,
+                    "url": hit.url,
+                    "source": hit.source,
+                }
+            if len(seen) == 3:
+                break
+        answer.refused = True
+        answer.answer = refusal.message(answer.language)
+        answer.citations, answer.sentences = [], []
+        answer.closest = list(seen.values())
+        answer.timings["total"] = time.perf_counter() - started
+        return answer

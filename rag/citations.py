@@ -1,0 +1,242 @@
+"""Citation markers in generated answers: parse, renumber (also while streaming), verify against sources.
+
+Markers are `[n]`, `[1, 2]`, `[1][2]`, `[1,2,3]`, with optional spaces or tabs inside and between them;
+nothing else in brackets counts ("[sic]", "[a]", "[1-3]"). A *run* is a group of markers separated only
+by spaces/tabs, together with the spaces/tabs before it. Rewriting a run keeps the in-range numbers
+(1..n_sources), renumbers them in order of first use across the answer (the first source cited becomes
+[1], the next new one [2], ...), and writes them as `[a][b]`, ascending and without duplicates; a run
+with nothing in range disappears together with the spaces before it ("said [7]." -> "said.").
+
+Verification: score and method documented in `verify` and `combined_score`. In short, each answer
+sentence is checked against the sentences of the passages it cites, with
+`final = s + LEX_WEIGHT * lex * (1 - s)`, where `s` is the (e.g. embedding) scorer's similarity clipped
+to [0, 1] and `lex` the fraction of the claim's proper names and numbers found in the candidate.
+
+Deliberately not handled: other citation styles ("(1)", "[1-3]", "[Source 1]", footnotes); a run
+dropped at the very start of a line keeps the space after it; a marker at the start of a sentence is
+taken to belong to the sentence before it (the model wrote "Claim. [1] Next."), so a sentence that
+really opens with its citation is checked against the wrong one. Names are recognised by capital
+letters only, so translated names ("Moscow"/"Moskou") and lower-case languages do not count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from index.records import Hit
+from index.sentences import split_sentences
+from rag.records import Citation, SentenceCheck, Source
+
+# claim sentence, candidate passage sentences -> one similarity per candidate (higher is better, ~[0, 1])
+Scorer = Callable[[str, list[str]], list[float]]
+
+# How much a full name/number match can lift the scorer's similarity toward 1 (see combined_score).
+LEX_WEIGHT = 0.3
+
+_MARKER = r"\[[ \t]*[0-9]+(?:[ \t]*,[ \t]*[0-9]+)*[ \t]*\]"
+# Every proper prefix of a marker: "[", "[1", "[1 ", "[1,", "[1, 2".
+_PARTIAL = r"\[[ \t]*(?:[0-9]+[ \t]*(?:,[ \t]*[0-9]+[ \t]*)*(?:,[ \t]*)?)?"
+MARKER = re.compile(_MARKER)
+_RUN = re.compile(rf"[ \t]*{_MARKER}(?:[ \t]*{_MARKER})*")
+# The longest tail that may still become (part of) a run: held back while streaming.
+_HOLD = re.compile(rf"(?:[ \t]|{_MARKER})*(?:{_PARTIAL})?\Z")
+# End punctuation glued to a marker ("spoke.[1] He"): a space is put in so the sentence splitter sees it.
+_GLUED = re.compile(rf"([.!?…][\"'”’»)]*)(?={_MARKER})")
+_CONTENT = re.compile(r"[^\W_]")  # a letter or digit
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_WORD = re.compile(r"[^\W\d_]+")
+# Capitalised at the start of a sentence without being names (English and Dutch, casefolded).
+_NOT_NAMES = frozenset({
+    "the", "a", "an", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "you", "his",
+    "her", "their", "our", "there", "here", "then", "in", "on", "at", "of", "for", "to", "by", "with",
+    "from", "after", "before", "during", "since", "as", "and", "but", "or", "so", "if", "when", "while",
+    "also", "however", "according", "yes", "no", "not", "what", "who", "which", "where", "why", "how", "de",
+    "het", "een", "dit", "dat", "deze", "die", "hij", "zij", "ze", "wij", "jij", "ik", "zijn", "haar", "hun",
+    "ons", "er", "daar", "hier", "toen", "ook", "op", "aan", "van", "voor", "met", "door", "na", "bij",
+    "sinds", "tijdens", "als", "en", "maar", "dus", "volgens", "ja", "nee", "niet", "wel", "om",
+    "over", "uit", "tot", "wat", "wie", "waar", "waarom", "hoe",
+})  # fmt: skip
+
+
+def markers_in(text: str) -> list[int]:
+    """The numbers of all markers in text, in order of first appearance, without duplicates."""
+    out: list[int] = []
+    for marker in MARKER.finditer(text):
+        for k in map(int, re.findall(r"[0-9]+", marker.group())):
+            if k not in out:
+                out.append(k)
+    return out
+
+
+def strip_markers(text: str) -> str:
+    """Text without any marker (in range or not), and without the spaces before each run."""
+    return _RUN.sub("", text)
+
+
+class CitationStream:
+    """Rewrites markers in a streamed answer; `feed` returns only text that can no longer change.
+
+    A tail that might still become a marker or join a run ("[", "[1", " [1]" -- it may be followed by
+    "[2]" or "[1]") is held until the next delta resolves it, or until `finish`. The concatenated output
+    equals `renumber` of the whole text: a held tail is never part of a run that started earlier.
+    """
+
+    def __init__(self, n_sources: int) -> None:
+        self.n_sources = n_sources
+        self.order: list[int] = []  # original source numbers in order of first use
+        self._held = ""
+
+    def feed(self, delta: str) -> str:
+        text = self._held + delta
+        hold = _HOLD.search(text)
+        assert hold is not None  # the pattern matches the empty tail
+        self._held = text[hold.start() :]
+        return self._rewrite(text[: hold.start()])
+
+    def finish(self) -> str:
+        text, self._held = self._held, ""
+        return self._rewrite(text)
+
+    def _rewrite(self, text: str) -> str:
+        return _RUN.sub(self._rewrite_run, text)
+
+    def _rewrite_run(self, run: re.Match[str]) -> str:
+        numbers: list[int] = []
+        for k in markers_in(run.group()):
+            if not 1 <= k <= self.n_sources:
+                continue
+            if k not in self.order:
+                self.order.append(k)
+            numbers.append(self.order.index(k) + 1)
+        if not numbers:
+            return ""  # together with the spaces before it
+        lead = run.group()[: len(run.group()) - len(run.group().lstrip(" \t"))]
+        return lead + "".join(f"[{n}]" for n in sorted(set(numbers)))
+
+
+def renumber(text: str, n_sources: int) -> tuple[str, list[int]]:
+    """Rewrite all markers of a complete text; returns the new text and `order` (see `CitationStream`)."""
+    stream = CitationStream(n_sources)
+    return stream._rewrite(text), stream.order
+
+
+def _keys(text: str) -> set[str]:
+    """Proper names (capitalised words, minus a few function words) and numbers, separators removed."""
+    names = {w for w in _WORD.findall(text) if len(w) > 1 and w[0].isupper() and w.casefold() not in _NOT_NAMES}
+    return names | _numbers(text)
+
+
+def _numbers(text: str) -> set[str]:
+    # "10.000" (Dutch) and "10,000" (English) both become "10000"; so do "1,5" and "1.5" -> "15".
+    return {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
+
+
+def combined_score(similarity: float, claim_keys: set[str], candidate: str) -> float:
+    """`s + LEX_WEIGHT * lex * (1 - s)`: the scorer's similarity, lifted by shared names and numbers.
+
+    `s` is the similarity clipped to [0, 1]. `lex` is the fraction of the claim's keys (`_keys`: names
+    and numbers) that occur in the candidate as a word (case-sensitive) or a number; 0 when the claim
+    has none. Names and numbers survive translation, so this helps exactly where an English claim meets
+    a Dutch passage. It only ever raises the score (a translated name must not count against a
+    sentence), stays in [0, 1], and keeps the scorer's order among candidates with equal `lex`.
+    """
+    s = min(max(similarity, 0.0), 1.0)
+    if not claim_keys:
+        return s
+    present = set(_WORD.findall(candidate)) | _numbers(candidate)
+    lex = len(claim_keys & present) / len(claim_keys)
+    return s + LEX_WEIGHT * lex * (1.0 - s)
+
+
+def _claims(answer_text: str, lang: str | None) -> list[tuple[str, list[int]]]:
+    """(claim text without markers, renumbered citations) per answer sentence that is a claim.
+
+    A run that opens a sentence is moved to the sentence before ("Claim. [1] Next."). A sentence with
+    no letter or digit once its markers are gone ("[1].", "--") is no claim; its markers go to the
+    sentence before too, or are lost if there is none.
+    """
+    text = _GLUED.sub(r"\1 ", answer_text)
+    claims: list[tuple[str, list[int]]] = []
+    for start, end in split_sentences(text, lang):
+        sentence = text[start:end]
+        opening = _RUN.match(sentence)
+        if opening and claims:
+            claims[-1][1].extend(k for k in markers_in(opening.group()) if k not in claims[-1][1])
+            sentence = sentence[opening.end() :]
+        claim = " ".join(strip_markers(sentence).split())
+        if _CONTENT.search(claim):
+            claims.append((claim, markers_in(sentence)))
+        elif claims:
+            claims[-1][1].extend(k for k in markers_in(sentence) if k not in claims[-1][1])
+    return claims
+
+
+def verify(
+    answer_text: str,
+    sources: Sequence[Source],
+    order: list[int],
+    score: Scorer,
+    *,
+    lang: str | None,
+    threshold: float,
+) -> tuple[list[Citation], list[SentenceCheck]]:
+    """Check each sentence of a renumbered answer against the passages it cites.
+
+    For each claim sentence and each source it cites, the passage (`hit.text`) is split into sentences
+    and every one is scored with `combined_score(score(claim, candidates)[i], ...)`; the best one is the
+    quote for that citation, and a citation used in several sentences keeps its best-scoring quote.
+    `Citation.supported`: its best score >= threshold; `start`/`end` index the article text. A citation
+    never checked (its only marker sat in a non-claim) gets an empty quote, score 0, unsupported.
+    `SentenceCheck.score` is the best score over its citations (0 without any); `supported` needs at
+    least one citation and score >= threshold. Sentences without a letter or digit are left out.
+    """
+    by_n = {source.n: source.hit for source in sources}
+    missing = [k for k in order if k not in by_n]
+    if missing:
+        raise ValueError(f"Expected order to name given sources {sorted(by_n)}, got unknown {missing}")
+    hits = [by_n[k] for k in order]
+    best: dict[int, tuple[float, int, int]] = {}  # renumbered n -> (score, start, end) in hit.text
+    splits: dict[int, list[tuple[int, int]]] = {}
+    checks: list[SentenceCheck] = []
+    for claim, cited in _claims(answer_text, lang):
+        keys = _keys(claim)
+        sentence_score = 0.0
+        for n in cited:
+            if not 1 <= n <= len(hits):
+                raise ValueError(f"Expected markers [1]..[{len(hits)}] (a renumbered answer), got [{n}]")
+            hit = hits[n - 1]
+            spans = splits.setdefault(n, split_sentences(hit.text, hit.lang))
+            if not spans:
+                continue
+            candidates = [hit.text[a:b] for a, b in spans]
+            similarities = score(claim, candidates)
+            if len(similarities) != len(candidates):
+                raise ValueError(f"Expected {len(candidates)} scores from the scorer, got {len(similarities)}")
+            scored = [combined_score(s, keys, c) for s, c in zip(similarities, candidates)]
+            i = max(range(len(scored)), key=scored.__getitem__)  # first of equals
+            sentence_score = max(sentence_score, scored[i])
+            if n not in best or scored[i] > best[n][0]:
+                best[n] = (scored[i], *spans[i])
+        supported = bool(cited) and sentence_score >= threshold
+        checks.append(SentenceCheck(text=claim, citations=cited, supported=supported, score=sentence_score))
+    citations = [_citation(n, hit, best.get(n), threshold) for n, hit in enumerate(hits, start=1)]
+    return citations, checks
+
+
+def _citation(n: int, hit: Hit, best: tuple[float, int, int] | None, threshold: float) -> Citation:
+    value, a, b = best if best is not None else (0.0, 0, 0)
+    return Citation(
+        n=n,
+        article_id=hit.article_id,
+        title=hit.title,
+        date=hit.date,
+        url=hit.url,
+        source=hit.source,
+        quote=hit.text[a:b],
+        start=hit.start + a,
+        end=hit.start + b,
+        supported=best is not None and value >= threshold,
+        score=value,
+        chunk_id=hit.chunk_id,
+    )

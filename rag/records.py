@@ -1,0 +1,65 @@
+"""Records of an answer: the numbered `Source`s given to the model, `Citation`s, `Answer`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from index.records import Hit
+
+
+@dataclass(frozen=True)
+class Source:
+    """A retrieved passage as shown to the model under number `n` (1-based)."""
+
+    n: int
+    hit: Hit
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the answer cites, renumbered in order of first use; `quote` spans article text [start, end)."""
+
+    n: int
+    article_id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None
+    quote: str
+    start: int
+    end: int
+    supported: bool
+    score: float
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One answer sentence, the citations it carries, and whether they support it."""
+
+    text: str
+    citations: list[int]
+    supported: bool
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    language: str
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    closest: list[dict] = field(default_factory=list)  # on refusal: nearest articles (title, date, ...)
+    standalone_question: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["citations"] = [
+            {k: c[k] for k in ("n", "article_id", "title", "date", "url", "source", "quote", "start", "end", "supported", "score")}
+            for c in out["citations"]
+        ]
+        out["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        return out

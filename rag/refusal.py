@@ -1,0 +1,59 @@
+"""When to refuse, and how to say it.
+
+Three kinds of evidence, because a prompt sentence does not make a 1.5B model refuse (it invents):
+1. Retrieval: no passage's dense cosine similarity to the question reaches `MIN_RELEVANCE`, raised by
+   `SAME_LANGUAGE_MARGIN` for passages in the question's own language (e5 scores a Dutch question
+   against any Dutch text higher than an English one against the same text). multilingual-e5-small
+   scores everything in a narrow band (about 0.70-0.87); the thresholds are calibrated on this model
+   (tests/test_refusal_calibration.py shows the distribution they were read from). Other models: set
+   NEWSRAG_MIN_RELEVANCE.
+2. The model says so (`NOT_FOUND`, or a sentence such as "the sources do not contain ...").
+3. Verification: no sentence of the answer is supported by the passage it cites (`rag.citations`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from index.records import Hit
+
+from rag.prompts import NOT_FOUND
+
+# Calibrated for multilingual-e5-small with `query: `/`passage: ` prompts (see module docstring).
+MIN_RELEVANCE = 0.78
+SAME_LANGUAGE_MARGIN = 0.03
+
+MESSAGES = {
+    "en": "The articles do not contain the answer to this question.",
+    "nl": "Het antwoord op deze vraag staat niet in de artikelen.",
+    "de": "Die Artikel enthalten keine Antwort auf diese Frage.",
+    "fr": "Les articles ne contiennent pas la réponse à cette question.",
+    "es": "Los artículos no contienen la respuesta a esta pregunta.",
+    "it": "Gli articoli non contengono la risposta a questa domanda.",
+}
+CLOSEST = {"en": "Closest articles:", "nl": "Dichtstbijzijnde artikelen:"}
+
+_MODEL_REFUSAL = re.compile(
+    r"NOT[_ ]FOUND|(?:sources?|articles?|passages?|context)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
+    r"(?:contain|mention|say|provide|include)|no information|"
+    r"(?:bronnen|artikelen|teksten)\s+(?:bevatten|vermelden|noemen)\s+(?:geen|niet)|"
+    r"staat niet in de (?:bronnen|artikelen)|geen informatie",
+    re.IGNORECASE,
+)
+
+
+def relevant(dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE) -> bool:
+    """Some passage is similar enough to the question to be worth asking the model about."""
+    return any(
+        h.score >= min_relevance + (SAME_LANGUAGE_MARGIN if h.lang == language else 0.0) for h in dense
+    )
+
+
+def message(language: str) -> str:
+    return MESSAGES.get(language, MESSAGES["en"])
+
+
+def model_refused(text: str) -> bool:
+    """The model's own answer says the sources do not contain it."""
+    return text.strip().startswith(NOT_FOUND) or bool(_MODEL_REFUSAL.search(text))
