@@ -172,7 +172,7 @@ class Assistant:
                     continue
                 delta, held = held, None
             yield citing.feed(delta)
-        if held:
+        if held and not held.lstrip().startswith(NOT_FOUND):
             yield citing.feed(held)
         yield citing.finish()
 

@@ -1,0 +1,143 @@
+"""The answering chain with a scripted chat model and the fake embedder over a real Chroma store."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+from index.errors import InputError
+from index.records import Article
+from rag.answer import Assistant
+from rag.records import Answer
+
+ARTICLES = [
+    Article(
+        id="moscow",
+        title="Bestand in Nagorno-Karabach",
+        date="2020-10",
+        lang="nl",
+        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang in Moskou.",
+    ),
+    Article(
+        id="cheese",
+        title="Kaasmarkt",
+        date="2019-05-01",
+        lang="nl",
+        source="AD",
+        text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas over het plein.",
+    ),
+]
+
+
+def scripted(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter(replies))
+
+
+@pytest.fixture
+def make_bot(fake_ingest, fake_embeddings):
+    _, store = fake_ingest(ARTICLES)
+
+    def _make(*replies: str, **kw) -> Assistant:
+        kw = {"min_relevance": 0.0, "min_support": 0.2, **kw}
+        return Assistant(store=store, embeddings=fake_embeddings, llm=scripted(*replies), k=2, **kw)
+
+    return _make
+
+
+def run(bot: Assistant, question: str, history=()) -> tuple[str, Answer]:
+    events = list(bot.stream(question, history))
+    assert isinstance(events[-1], Answer)
+    streamed = "".join(e for e in events[:-1])
+    return streamed, events[-1]
+
+
+def _source_number(bot: Assistant, question: str, article_id: str) -> int:
+    from rag.retrieval import retrieve
+
+    hits = retrieve(bot.store, question, k=bot.k, budget_chars=bot.budget_chars).hits
+    return 1 + [h.article_id for h in hits].index(article_id)
+
+
+def test_out_of_range_marker_is_dropped_and_streamed_text_equals_the_answer(make_bot):
+    q = "Wie bemiddelde bij de besprekingen in Moskou?"
+    probe = make_bot()
+    n = _source_number(probe, q, "moscow")
+    streamed, answer = run(make_bot(f"Lavrov bemiddelde bij de besprekingen in Moskou [{n}][9]."), q)
+    assert answer.answer == "Lavrov bemiddelde bij de besprekingen in Moskou [1]."
+    assert streamed.strip() == answer.answer
+    assert [c.article_id for c in answer.citations] == ["moscow"]
+    assert not answer.refused and "Lavrov" in answer.citations[0].quote
+
+
+def test_citations_are_renumbered_in_order_of_first_use(make_bot):
+    q = "kaasmarkt Alkmaar en besprekingen Moskou"
+    probe = make_bot()
+    m, c = _source_number(probe, q, "moscow"), _source_number(probe, q, "cheese")
+    reply = f"De kaasmarkt in Alkmaar trok veel toeristen [{c}]. Lavrov bemiddelde in Moskou [{m}]."
+    _, answer = run(make_bot(reply), q)
+    assert answer.answer.endswith("toeristen [1]. Lavrov bemiddelde in Moskou [2].")
+    assert [x.article_id for x in answer.citations] == ["cheese", "moscow"]
+    assert [x.n for x in answer.citations] == [1, 2]
+
+
+def test_quote_offsets_index_the_article_text(make_bot):
+    q = "Hoe lang duurden de besprekingen in Moskou?"
+    n = _source_number(make_bot(), q, "moscow")
+    _, answer = run(make_bot(f"De besprekingen duurden tien uur lang [{n}]."), q)
+    (cit,) = answer.citations
+    assert ARTICLES[0].text[cit.start : cit.end] == cit.quote == "De besprekingen duurden tien uur lang in Moskou."
+
+
+def test_unsupported_and_uncited_sentences_are_flagged(make_bot):
+    q = "Wie bemiddelde bij de besprekingen in Moskou?"
+    n = _source_number(make_bot(), q, "moscow")
+    reply = f"Lavrov bemiddelde bij de besprekingen in Moskou [{n}]. Pinguïns zwemmen graag in ijswater [{n}]. Zonder bron."
+    _, answer = run(make_bot(reply), q)
+    flags = {s.text: s.supported for s in answer.sentences}
+    assert flags["Lavrov bemiddelde bij de besprekingen in Moskou."] is True
+    assert flags["Pinguïns zwemmen graag in ijswater."] is False
+    assert flags["Zonder bron."] is False
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 1001])
+def test_empty_or_oversized_question_is_rejected(make_bot, question):
+    with pytest.raises(InputError, match="empty|limit is 1000"):
+        make_bot().ask(question)
+
+
+def test_irrelevant_retrieval_refuses_without_calling_the_model(make_bot):
+    bot = make_bot(min_relevance=1.5)  # nothing can reach it; the scripted model has no reply to give
+    _, answer = run(bot, "Who won the Eurovision Song Contest in 2019?")
+    assert answer.refused and answer.answer == "The articles do not contain the answer to this question."
+    assert answer.closest and {"title", "date"} <= set(answer.closest[0])
+    assert answer.citations == []
+
+
+def test_model_saying_not_found_is_a_refusal_in_the_question_language(make_bot):
+    streamed, answer = run(make_bot("NOT_FOUND"), "Wie won het songfestival?")
+    assert answer.refused and answer.answer == "Het antwoord op deze vraag staat niet in de artikelen."
+    assert "NOT_FOUND" not in streamed
+
+
+def test_an_answer_no_source_supports_is_refused(make_bot):
+    _, answer = run(make_bot("Pinguïns zwemmen graag in ijswater [1]."), "Wie bemiddelde in Moskou?")
+    assert answer.refused
+
+
+def test_follow_up_is_condensed_from_history(make_bot):
+    q = "Hoe lang duurden de besprekingen in Moskou?"
+    n = _source_number(make_bot(), q, "moscow")
+    bot = make_bot(q, f"De besprekingen duurden tien uur lang [{n}].")
+    history = [("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov [1].")]
+    _, answer = run(bot, "en hoe lang duurde het?", history)
+    assert answer.standalone_question == q
+    assert not answer.refused and "tien uur" in answer.answer
+    assert set(answer.timings) >= {"condense", "retrieve", "generate", "verify", "total"}
+
+
+def test_extractive_backend_quotes_the_best_sentence(fake_ingest, fake_embeddings):
+    _, store = fake_ingest(ARTICLES)
+    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2)
+    answer = bot.ask("Wie bemiddelde bij de besprekingen in Moskou?")
+    assert answer.answer.startswith("Lavrov bemiddelde bij de besprekingen in Moskou. [1]")
+    assert answer.citations[0].article_id == "moscow" and answer.citations[0].supported
