@@ -17,11 +17,17 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/newsrag prepare
 	touch $(STAMP)
 
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium
+
 serve: install
 	$(BIN)/newsrag ingest corpus/
 	$(BIN)/newsrag serve
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 test-fast: install
