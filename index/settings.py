@@ -90,6 +90,6 @@ class Settings(BaseSettings):
         description="Refuse when no passage's dense similarity reaches this (calibrated for the default model).",
     )
     min_support: float = Field(
-        0.80, description="A cited sentence counts as supported when its support score reaches this."
+        0.82, description="A cited sentence counts as supported when its support score reaches this."
     )
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")

@@ -52,7 +52,7 @@ class Assistant:
     k: int = 4
     budget_chars: int = 2400
     min_relevance: float = refusal.MIN_RELEVANCE
-    min_support: float = 0.80
+    min_support: float = refusal.MIN_SUPPORT
     max_question_chars: int = 1000
     max_history_turns: int = 6
     today: dt.date | None = None

@@ -1,0 +1,65 @@
+"""A store of its own for each evaluated corpus, so runs on different corpora never mix.
+
+The store lives in `<home>/eval/<key>/` (Chroma collection `<collection>-eval-<key>` when a Chroma server
+is configured), where `key` hashes the resolved corpus paths. Ingestion is the normal idempotent one with
+pruning: a second run on an unchanged corpus embeds nothing, and articles removed from the corpus files
+leave the store. Not handled: two corpora given in another order get another store (paths are sorted, so
+only the set of paths counts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.ingest import IngestReport
+from index.settings import Settings
+from index.store import HybridStore
+
+log = logging.getLogger(__name__)
+
+
+def corpus_key(paths: Sequence[Path]) -> str:
+    """12 hex digits naming the set of resolved corpus paths."""
+    joined = "\n".join(sorted(str(Path(p).resolve()) for p in paths))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12]
+
+
+def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
+    """`settings` pointing at the corpus' own store (data directory and collection)."""
+    key = corpus_key(paths)
+    return settings.model_copy(
+        update={"home": settings.home / "eval" / key, "collection": f"{settings.collection}-eval-{key}"}
+    )
+
+
+def ingest_corpus(
+    settings: Settings, paths: Sequence[Path], embeddings, *, progress: bool = True  # noqa: ANN001
+) -> tuple[HybridStore, IngestReport]:
+    """Open the corpus' own store (per `corpus_settings`) and bring it in line with `paths`."""
+    from index import factory
+    from index.chunking import hf_token_starts, whitespace_token_starts
+    from index.ingest import ingest, record_manager
+    from index.loaders import load_articles
+
+    own = corpus_settings(settings, paths)
+    own.home.mkdir(parents=True, exist_ok=True)
+    (own.home / "corpus.json").write_text(
+        json.dumps({"paths": sorted(str(Path(p).resolve()) for p in paths)}, indent=2), encoding="utf-8"
+    )
+    store = factory.store(own, embeddings)
+    tokenizer = getattr(embeddings, "tokenizer", None)
+    report = ingest(
+        load_articles(list(paths), max_bytes=int(settings.max_file_mb * 2**20)),
+        store,
+        record_manager(own.home, store),
+        token_starts=hf_token_starts(tokenizer) if tokenizer is not None else whitespace_token_starts,
+        max_tokens=settings.chunk_max_tokens,
+        prune=True,
+        progress=progress,
+    )
+    log.info("corpus %s: %s", own.home, report.summary())
+    return store, report
