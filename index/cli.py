@@ -45,6 +45,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, strict: boo
         max_tokens=settings.chunk_max_tokens,
         prune=prune,
         strict=strict,
+        batch_chunks=settings.ingest_batch_chunks,
         progress=not as_json,
     )
     if as_json:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "multilingual-e5-small"
 
@@ -43,7 +45,10 @@ class Settings(BaseSettings):
             "or any sentence-transformers model id or local path."
         ),
     )
-    embed_batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
+    embed_batch_size: int = Field(32, ge=1, description="Passages per forward pass of the embedding model.")
+    ingest_batch_chunks: int = Field(
+        256, ge=1, description="Chunks per ingest batch (one embedding call and one store write)."
+    )
     threads: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=1,
@@ -93,3 +98,24 @@ class Settings(BaseSettings):
         0.82, description="A cited sentence counts as supported when its support score reaches this."
     )
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")
+
+    # --- server (ui)
+    host: str = Field("127.0.0.1", description="Interface 'newsrag serve' listens on (--host).")
+    port: int = Field(7860, ge=1, le=65535, description="Port 'newsrag serve' listens on (--port).")
+    widget_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated origins (scheme://host:port) of pages allowed to embed the chat widget and call "
+            "the API from the browser (CSP frame-ancestors and CORS); '*' allows any; unset: this server only."
+        ),
+    )
+    max_request_kb: int = Field(
+        64, ge=1, description="Larger API request bodies are rejected with 413 (question, history, filters)."
+    )
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value

@@ -148,10 +148,10 @@ def load_llama(path: Path, *, n_ctx: int, threads: int) -> SharedLlama:
                 f"Could not load {path} with llama.cpp (llama-cpp-python): {e}. "
                 f"Expected a GGUF model file that this llama.cpp version supports."
             ) from e
-        # Prompt caching: Llama.generate reuses the KV cache of the longest token prefix shared with
-        # the previous prompt, so a fixed system prompt is evaluated once, not per question. We do not
-        # add a LlamaRAMCache: each save copies the logits buffer (n_batch x vocab floats, ~300 MB here)
-        # after every answer, and it only helps when different prompt prefixes alternate.
+        # Prompt caching: Llama.generate keeps the KV cache of the longest token prefix shared with the
+        # previous prompt, so a fixed system prompt is not re-evaluated for the next question. We do not
+        # add a LlamaRAMCache: each save copies the logits buffer (up to n_batch x vocab floats, ~200 MB
+        # here) after every answer, and it only pays off when different prompt prefixes alternate.
         shared = SharedLlama(llama)
         _loaded = (key, shared)
         return shared
@@ -176,6 +176,8 @@ def _local_chat_model_class() -> Callable[..., BaseChatModel]:
     ~1.9 GB), and its client has no lock. Built lazily to keep langchain-community off the import path.
     """
     from langchain_community.chat_models.llamacpp import ChatLlamaCpp
+    from langchain_core.language_models.chat_models import generate_from_stream
+    from langchain_core.outputs import ChatResult
     from pydantic import model_validator
 
     class LocalChatLlamaCpp(ChatLlamaCpp):
@@ -184,6 +186,14 @@ def _local_chat_model_class() -> Callable[..., BaseChatModel]:
             threads = self.n_threads or os.cpu_count() or 1
             self.client = load_llama(Path(self.model_path), n_ctx=self.n_ctx, threads=threads)
             return self
+
+        def _generate(self, messages: Any, stop: list[str] | None = None, run_manager: Any = None,
+                      **kwargs: Any) -> ChatResult:
+            # ChatLlamaCpp drops `stop` when it generates through its stream (the default).
+            if self.streaming and not kwargs.get("tool_choice"):
+                stream = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+                return generate_from_stream(stream)
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
     return LocalChatLlamaCpp
 

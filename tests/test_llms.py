@@ -26,7 +26,7 @@ from langchain_core.messages import AIMessageChunk
 
 from index.errors import ModelError
 from index.settings import Settings
-from rag import local_llm
+from rag import llms, local_llm
 from rag.llms import SharedLlama, make_chat_model
 from rag.local_llm import QWEN_FILE, QWEN_SHA256, QWEN_SIZE, ensure_gguf, verify_file
 
@@ -223,6 +223,24 @@ def test_shared_llama_serializes_concurrent_generations() -> None:
     with ThreadPoolExecutor(6) as pool:
         assert list(pool.map(work, range(12))) == ["abc"] * 12
     assert fake.max_active == 1
+
+
+def test_local_chat_model_passes_stop_sequences(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    class Recording(_FakeLlama):
+        def create_chat_completion(self, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            return super().create_chat_completion(**kwargs)
+
+    monkeypatch.setattr(llms, "load_llama", lambda path, **_: SharedLlama(Recording()))  # type: ignore[arg-type]
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"GGUF")
+    model = make_chat_model("local", **_kwargs(model_path=fake))
+    assert model.invoke("hi", stop=["\n\n"]).content == "abc"
+    assert "".join(str(c.content) for c in model.stream("hi", stop=["END"])) == "abc"
+    assert [c["stop"] for c in calls] == [["\n\n"], ["END"]]
+    assert calls[0]["repeat_penalty"] == 1.0 and calls[0]["max_tokens"] == 64
 
 
 def test_abandoned_stream_releases_the_lock() -> None:

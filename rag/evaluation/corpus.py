@@ -37,29 +37,26 @@ def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
 
 
 def ingest_corpus(
-    settings: Settings, paths: Sequence[Path], embeddings, *, progress: bool = True  # noqa: ANN001
-) -> tuple[HybridStore, IngestReport]:
-    """Open the corpus' own store (per `corpus_settings`) and bring it in line with `paths`."""
-    from index import factory
+    own: Settings, paths: Sequence[Path], store: HybridStore, embeddings, *, progress: bool = True  # noqa: ANN001
+) -> IngestReport:
+    """Bring the corpus' own store (opened with `own = corpus_settings(...)`) in line with `paths`."""
     from index.chunking import hf_token_starts, whitespace_token_starts
     from index.ingest import ingest, record_manager
     from index.loaders import load_articles
 
-    own = corpus_settings(settings, paths)
     own.home.mkdir(parents=True, exist_ok=True)
     (own.home / "corpus.json").write_text(
         json.dumps({"paths": sorted(str(Path(p).resolve()) for p in paths)}, indent=2), encoding="utf-8"
     )
-    store = factory.store(own, embeddings)
-    tokenizer = getattr(embeddings, "tokenizer", None)
+    tokenizer = getattr(embeddings, "tokenizer", None)  # the fake test embedder has none
     report = ingest(
-        load_articles(list(paths), max_bytes=int(settings.max_file_mb * 2**20)),
+        load_articles(list(paths), max_bytes=int(own.max_file_mb * 2**20)),
         store,
         record_manager(own.home, store),
         token_starts=hf_token_starts(tokenizer) if tokenizer is not None else whitespace_token_starts,
-        max_tokens=settings.chunk_max_tokens,
+        max_tokens=own.chunk_max_tokens,
         prune=True,
         progress=progress,
     )
     log.info("corpus %s: %s", own.home, report.summary())
-    return store, report
+    return report

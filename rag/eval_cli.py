@@ -1,0 +1,176 @@
+"""`newsrag eval`: score the assistant (or retrieval alone) against a file of test prompts.
+
+The command parses options, opens the store (the corpus' own one with --corpus), runs `rag.evaluation`,
+prints the table and writes the requested files; `--fail-under` turns metrics into an exit code.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import click
+
+from index.errors import NewsragError
+from index.settings import Settings
+from rag.cli import BACKENDS
+
+_THRESHOLD = re.compile(r"^\s*([A-Za-z0-9_@]+)\s*=\s*([0-9]*\.?[0-9]+)\s*$")
+
+
+def parse_thresholds(values: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """`("answer_accuracy=0.8", "mrr=0.5,hit_at_k=0.9")` -> {metric: bar}; BadParameter names a bad one."""
+    from rag.evaluation.metrics import METRICS
+
+    out: dict[str, float] = {}
+    for value in values:
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            match = _THRESHOLD.match(item)
+            if not match:
+                raise click.BadParameter(f"expected METRIC=VALUE such as answer_accuracy=0.8, got {item!r}", param_hint="--fail-under")
+            name = match.group(1)
+            if name not in METRICS or name == "n":
+                known = ", ".join(m for m in METRICS if m != "n")
+                raise click.BadParameter(f"unknown metric {name!r}; expected one of {known}", param_hint="--fail-under")
+            out[name] = float(match.group(2))
+    return out
+
+
+def below(metrics: dict, thresholds: dict[str, float]) -> list[str]:
+    """A message for every metric on the wrong side of its bar (above it for false_refusal_rate, latency)."""
+    from rag.evaluation.metrics import lower_is_better
+
+    problems = []
+    for name, bar in thresholds.items():
+        value = metrics.get(name)
+        if value is None:
+            problems.append(f"{name} was not measured in this run (bar {bar:g})")
+        elif lower_is_better(name) and value > bar:
+            problems.append(f"{name} = {value:.3f} is above {bar:g}")
+        elif not lower_is_better(name) and value < bar:
+            problems.append(f"{name} = {value:.3f} is below {bar:g}")
+    return problems
+
+
+@click.command("eval")
+@click.argument("prompts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("more_thresholds", nargs=-1, metavar="[METRIC=VALUE]...")
+@click.option("--corpus", "corpus", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Ingest this corpus (file or folder; repeatable) into a store of its own and evaluate on it.")
+@click.option("--llm", type=click.Choice(BACKENDS), default=None, help="LLM backend (default: NEWSRAG_LLM).")
+@click.option("-k", type=click.IntRange(1, 100), default=5, show_default=True, help="Cut-off of hit@k.")
+@click.option("--retrieval-only", is_flag=True, help="Score retrieval alone; no answers are generated (fast).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N prompts.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics and every case as JSON.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a markdown report of the failed prompts.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML, one test case per prompt.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG chart of the metrics by type.")
+@click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=VALUE",
+              help="Exit 1 when METRIC is worse than VALUE (for false_refusal_rate and latency_*: above it). "
+              "Repeatable; further METRIC=VALUE words may follow it.")
+@click.pass_obj
+def eval_command(
+    settings: Settings,
+    prompts: Path,
+    more_thresholds: tuple[str, ...],
+    corpus: tuple[Path, ...],
+    llm: str | None,
+    k: int,
+    retrieval_only: bool,
+    limit: int | None,
+    json_path: Path | None,
+    report: Path | None,
+    junit: Path | None,
+    plot: Path | None,
+    fail_under: tuple[str, ...],
+) -> None:
+    """Evaluate answers (or retrieval alone) against a JSONL or YAML file of test prompts.
+
+    Prints metrics overall and per prompt type (hit@k, MRR, answer accuracy, token F1, citation precision
+    and validity, refusal accuracy, false refusal rate, latency per stage).
+
+    \b
+    Example:
+      newsrag eval tests/prompts/seed.jsonl --fail-under answer_accuracy=0.8 refusal_accuracy=0.8
+      newsrag eval questions.jsonl --corpus articles.jsonl --retrieval-only --json out.json
+      newsrag eval questions.jsonl --corpus articles.jsonl --limit 50 --report out.md --plot out.png
+    """
+    if more_thresholds and not fail_under:
+        raise click.UsageError(f"unexpected argument {more_thresholds[0]!r} (METRIC=VALUE words follow --fail-under)")
+    thresholds = parse_thresholds(list(fail_under) + list(more_thresholds))
+    try:
+        result = _run(settings, prompts, corpus, llm, k, retrieval_only, limit)
+    except NewsragError as e:
+        raise click.ClickException(str(e)) from e
+    _outputs(result, json_path, report, junit, plot)
+    problems = below(result.metrics, thresholds)
+    if problems:
+        raise click.ClickException("evaluation below the bar: " + "; ".join(problems))
+
+
+def _run(settings: Settings, prompts: Path, corpus: tuple[Path, ...], llm: str | None, k: int,
+         retrieval_only: bool, limit: int | None):  # noqa: ANN202 - EvalResult
+    from index import factory as index_factory
+    from rag.evaluation.corpus import corpus_settings, ingest_corpus
+    from rag.evaluation.prompts import load_prompts
+    from rag.evaluation.runner import evaluate
+
+    items = load_prompts(prompts)[:limit]
+    own = corpus_settings(settings, corpus) if corpus else settings
+    if retrieval_only:
+        bot = None
+        embeddings = index_factory.embedder(own)
+        store = index_factory.store(own, embeddings)
+    else:
+        from rag.factory import assistant
+
+        bot = assistant(own, llm)
+        embeddings, store = bot.embeddings, bot.store
+    if corpus:
+        ingested = ingest_corpus(own, corpus, store, embeddings)
+        click.echo(f"corpus: {ingested.summary()}", err=True)
+    started = time.perf_counter()
+    result = evaluate(
+        items,
+        store=store,
+        assistant=bot,
+        k=k,
+        retrieve_k=own.retrieve_k,
+        budget_chars=own.context_chars,
+        settings={
+            "prompts": str(prompts),
+            "corpus": [str(p) for p in corpus] or f"configured store ({own.home})",
+            "llm": "none (retrieval only)" if retrieval_only else (llm or own.llm),
+            "retrieve_k": own.retrieve_k,
+            "context_chars": own.context_chars,
+            "min_relevance": own.min_relevance,
+            "embed_model": own.embed_model,
+            "limit": limit,
+        },
+    )
+    seconds = time.perf_counter() - started
+    result.settings["seconds"] = round(seconds, 1)
+    failed = sum(c.failed for c in result.cases)
+    n = len(result.cases)
+    click.echo(f"{n} prompts in {seconds:.1f} s ({n / seconds if seconds else 0:.2f} prompts/s); {failed} failed", err=True)
+    return result
+
+
+def _outputs(result, json_path: Path | None, report: Path | None, junit: Path | None, plot: Path | None) -> None:  # noqa: ANN001
+    from rag.evaluation import reports
+
+    reports.print_table(result)
+    if json_path:
+        reports.write_json(result, json_path)
+    if report:
+        reports.write_markdown(result, report)
+    if junit:
+        reports.write_junit(result, junit)
+    if plot:
+        from rag.evaluation.plot import write_plot
+
+        write_plot(result, plot)
+    for what, path in (("json", json_path), ("report", report), ("junit", junit), ("plot", plot)):
+        if path:
+            click.echo(f"wrote {what}: {path}", err=True)

@@ -1,0 +1,169 @@
+"""Run prompts through retrieval alone or through the whole assistant, and collect scored `Case`s.
+
+Ranking metrics come from the same `rag.retrieval.retrieve` call the assistant makes (same question, k and
+budget; for a follow-up, the assistant's standalone question), run once more after answering because the
+`Answer` does not carry the ranking. Retrieval-only runs have no model to condense a follow-up with, so they
+retrieve on the last user turn plus the question, as the extractive backend does.
+
+Not handled here: loading prompt files, opening stores, printing; `InputError` for one prompt (e.g. too
+long) fails that prompt, any other error stops the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from index.errors import InputError
+from index.records import Hit
+from index.store import HybridStore
+from rag.evaluation.metrics import UNTYPED, Case, aggregate, by_type, citation_precise, hit_rank, score_case
+from rag.evaluation.prompts import Prompt
+from rag.retrieval import Retrieval, retrieve
+
+log = logging.getLogger(__name__)
+
+LISTED = 10  # retrieved passages kept per case (for the report)
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, float | int | None]
+    by_type: dict[str, dict[str, float | int | None]]
+    cases: list[Case]
+    settings: dict = field(default_factory=dict)  # k, llm, corpus, ...: what the run was
+
+    def as_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return {
+            "settings": self.settings,
+            "metrics": self.metrics,
+            "by_type": self.by_type,
+            "cases": [asdict(c) for c in self.cases],
+        }
+
+
+def evaluate(
+    prompts: Sequence[Prompt],
+    *,
+    store: HybridStore,
+    assistant=None,  # noqa: ANN001 - rag.answer.Assistant; None: retrieval only
+    k: int = 5,
+    retrieve_k: int = 4,
+    budget_chars: int = 2400,
+    progress: bool = True,
+    on_case: Callable[[Case], None] | None = None,
+    settings: dict | None = None,
+) -> EvalResult:
+    """Evaluate every prompt; `k` is the hit@k cut-off, `retrieve_k`/`budget_chars` what retrieval passes on."""
+    from tqdm import tqdm
+
+    cases: list[Case] = []
+    correct = 0
+    bar = tqdm(prompts, unit="prompt", desc="eval", disable=not progress)
+    for prompt in bar:
+        if assistant is None:
+            case = retrieval_case(prompt, store, k=k, retrieve_k=retrieve_k, budget_chars=budget_chars)
+        else:
+            case = answer_case(prompt, assistant, k=k)
+        cases.append(case)
+        correct += bool(case.correct)
+        bar.set_postfix(correct=f"{correct}/{len(cases)}", refresh=False)
+        if on_case is not None:
+            on_case(case)
+    bar.close()
+    return EvalResult(aggregate(cases, k), by_type(cases, k), cases, dict(settings or {}, k=k))
+
+
+def new_case(prompt: Prompt) -> Case:
+    return Case(
+        id=prompt.id,
+        question=prompt.question,
+        type=prompt.type or UNTYPED,
+        lang=prompt.lang,
+        answerable=prompt.answerable,
+        answers=list(prompt.answers),
+        supporting_article_ids=list(prompt.supporting_article_ids),
+    )
+
+
+def retrieval_case(prompt: Prompt, store: HybridStore, *, k: int, retrieve_k: int, budget_chars: int) -> Case:
+    case = new_case(prompt)
+    question = prompt.question
+    last_user = next((c for r, c in reversed(prompt.history) if r == "user"), "")
+    if last_user:
+        question = f"{last_user} {question}"
+    started = time.perf_counter()
+    found = retrieve(store, question, k=retrieve_k, budget_chars=budget_chars)
+    elapsed = time.perf_counter() - started
+    case.timings = {"retrieve": elapsed, "total": elapsed}
+    _add_ranking(case, found)
+    return score_case(case, k)
+
+
+def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 - rag.answer.Assistant
+    case = new_case(prompt)
+    try:
+        answer = assistant.ask(prompt.question, list(prompt.history))
+    except InputError as e:
+        case.error = str(e)
+        return score_case(case, k)
+    case.lang = case.lang or answer.language
+    case.answer, case.refused = answer.answer, answer.refused
+    case.timings = dict(answer.timings)
+    found = retrieve(
+        assistant.store,
+        answer.standalone_question or prompt.question,
+        k=assistant.k,
+        budget_chars=assistant.budget_chars,
+    )
+    _add_ranking(case, found)
+    passages = {h.chunk_id: h.text for h in found.hits}
+    for c in answer.citations:
+        passage = passages.get(c.chunk_id, c.quote)
+        case.citations.append(
+            {
+                "n": c.n,
+                "article_id": c.article_id,
+                "chunk_id": c.chunk_id,
+                "quote": c.quote,
+                "start": c.start,
+                "end": c.end,
+                "supported": c.supported,
+                "precise": citation_precise(
+                    c.article_id, passage, prompt.supporting_article_ids, prompt.answers, case.lang
+                ),
+            }
+        )
+    return score_case(case, k)
+
+
+def _add_ranking(case: Case, found: Retrieval) -> None:
+    gold = set(case.supporting_article_ids)
+    given = {h.chunk_id for h in found.hits}
+    case.best_dense = round(found.best_dense, 4)
+    if gold:
+        case.hit_rank = hit_rank([h.article_id for h in found.candidates], gold)
+        case.context_hit = any(h.article_id in gold for h in found.hits)
+    dense = {h.chunk_id: h.score for h in found.dense}
+    case.retrieved = [
+        _listed(rank, h, gold, h.chunk_id in given, dense.get(h.chunk_id))
+        for rank, h in enumerate(found.candidates[:LISTED], start=1)
+    ]
+
+
+def _listed(rank: int, hit: Hit, gold: set[str], given: bool, dense: float | None) -> dict:
+    return {
+        "rank": rank,
+        "article_id": hit.article_id,
+        "chunk_id": hit.chunk_id,
+        "title": hit.title,
+        "dense": round(dense, 4) if dense is not None else None,  # cosine; None: found by BM25 only
+        "gold": hit.article_id in gold,
+        "given": given,  # passed to the model (within k and the context budget)
+        "text": " ".join(hit.text.split())[:SNIPPET_CHARS],
+    }

@@ -1,0 +1,126 @@
+"""The HTTP API under /api: ask (JSON or server-sent events), articles for the source view, feedback.
+
+Status codes: 422 for a bad request (empty question, malformed body, bad filter), 413 for a question over
+the limit (the request body limit is `ui.middleware.BodyLimit`), 404 for an unknown article. The Assistant
+runs on a worker thread (`ui.streaming`), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from index.errors import NewsragError
+from rag.answer import Assistant, Turn
+from rag.records import Answer
+from ui.runtime import Runtime
+from ui.schemas import AnswerOut, ArticleOut, AskIn, ErrorOut, FeedbackIn
+from ui.streaming import stream_answer
+
+log = logging.getLogger(__name__)
+
+ERRORS: dict[int | str, dict] = {
+    413: {"model": ErrorOut, "description": "The question is longer than the limit, or the body too large."},
+    422: {"model": ErrorOut, "description": "Bad request: empty question, malformed body or filter."},
+}
+
+STREAM_DOC = """Answer as server-sent events, while the model writes:
+
+* `event: delta`, `data: {"text": "..."}`: the next piece of the answer text (citation markers `[n]`
+  already numbered as in the final answer);
+* then exactly one `event: answer`, `data:` the whole answer, the same JSON as `POST /api/ask`
+  (citations with `article_id`, `quote`, `start`/`end` offsets into the article text);
+* or, if answering fails midway, `event: error`, `data: {"detail": "..."}`.
+
+A refusal arrives as an `answer` event with `refused: true` and the closest articles.
+"""
+
+
+def _turns(body: AskIn) -> list[Turn]:
+    return [(t.role, t.content) for t in body.history]
+
+
+def _check_size(bot: Assistant, body: AskIn) -> None:
+    """413 for an oversized question; everything else the Assistant validates itself (422)."""
+    size = len(body.question.strip())
+    if size > bot.max_question_chars:
+        raise HTTPException(
+            413, f"The question is {size} characters long; the limit is {bot.max_question_chars}."
+        )
+
+
+def api_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["api"])
+
+    @router.post("/ask", response_model=AnswerOut, responses=ERRORS)
+    async def ask(body: AskIn) -> dict:
+        """Answer a question from the articles, with citations; the same JSON as `newsrag ask --json`."""
+        bot = await run_in_threadpool(runtime.assistant)
+        _check_size(bot, body)
+        filters = body.filters.to_filters() if body.filters else None
+        answer = None
+        async for event in stream_answer(bot, body.question, _turns(body), filters):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer.as_dict()
+
+    @router.post(
+        "/ask/stream",
+        response_class=EventSourceResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": "The event stream."}, **ERRORS},
+        description=STREAM_DOC,
+    )
+    async def ask_stream(body: AskIn) -> EventSourceResponse:
+        bot = await run_in_threadpool(runtime.assistant)
+        _check_size(bot, body)
+        filters = body.filters.to_filters() if body.filters else None
+        events = stream_answer(bot, body.question, _turns(body), filters)
+        # The first event comes after validation: a bad question still gets a plain 422, not a stream.
+        try:
+            first = await anext(events)
+        except BaseException:
+            await events.aclose()
+            raise
+        return EventSourceResponse(_sse(first, events), ping=15)
+
+    @router.get("/articles/{article_id:path}", response_model=ArticleOut, responses={404: {"model": ErrorOut}})
+    async def article(article_id: str) -> dict:
+        """An article's text and metadata; citation `start`/`end` are offsets into `text`."""
+        found = await run_in_threadpool(runtime.article, article_id)
+        if found is None:
+            raise HTTPException(404, f"No article with id {article_id!r}.")
+        return {k: getattr(found, k) for k in ArticleOut.model_fields}
+
+    @router.post("/feedback", status_code=204, responses={422: {"model": ErrorOut}})
+    async def feedback(body: FeedbackIn) -> None:
+        """Thumbs up or down on an answer; appended to feedback.jsonl in the data directory."""
+        extra = {"article_ids": body.article_ids, "comment": body.comment, "via": "api"}
+        await run_in_threadpool(runtime.feedback.append, body.rating, body.question, body.answer, **extra)
+
+    return router
+
+
+async def _sse(first: str | Answer, events: AsyncIterator[str | Answer]) -> AsyncIterator[ServerSentEvent]:
+    try:
+        yield _event(first)
+        async for event in events:
+            yield _event(event)
+    except NewsragError as e:
+        yield ServerSentEvent(json.dumps({"detail": str(e)}, ensure_ascii=False), event="error")
+    except Exception:  # headers are sent: the client can only learn of a failure from an event
+        log.exception("answering failed mid-stream")
+        yield ServerSentEvent(json.dumps({"detail": "Internal error while answering."}), event="error")
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+
+
+def _event(event: str | Answer) -> ServerSentEvent:
+    if isinstance(event, Answer):
+        return ServerSentEvent(json.dumps(event.as_dict(), ensure_ascii=False), event="answer")
+    return ServerSentEvent(json.dumps({"text": event}, ensure_ascii=False), event="delta")

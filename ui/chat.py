@@ -1,0 +1,169 @@
+"""The chat UI (Gradio Blocks): streamed answers, clickable citations, the source view, feedback.
+
+Layout: the conversation and the question box on the left, the source view on the right. Citation markers
+and source titles are links (`ui.render`); a click is caught by the source view's script and sent to
+`open_source` as a Gradio event, which renders the article (escaped) with the cited span highlighted and
+scrolls it into view. Thumbs up/down use the Chatbot's own feedback buttons and go to `feedback.jsonl`.
+Not here: the HTTP API (`ui.api`) and the widget (`ui.widget`), which share the same `Runtime`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from index.errors import InputError, NewsragError
+from rag.records import Answer
+from ui import render
+from ui.runtime import Runtime
+from ui.streaming import stream_answer
+
+EXAMPLES = ["who mediated in Moscow?", "Wie bemiddelde in Moskou?", "How long did the talks in Moscow last?"]
+CSS_PATH = Path(__file__).with_name("static") / "chat.css"
+
+# Runs once per page: catch clicks on source links anywhere (the chat is another component).
+SOURCE_JS = """
+window.__nrTrigger = trigger;
+if (!window.__nrCiteListener) {
+  window.__nrCiteListener = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href*="#nr-src/"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const href = link.getAttribute('href');
+    const [n, start, end, id] = href.slice(href.indexOf('#nr-src/') + 8).split('/');
+    window.__nrTrigger('click', {article_id: decodeURIComponent(id), start: +start, end: +end, n: +n});
+  }, true);
+}
+watch('value', () => {
+  const target = element.querySelector('#nr-cited') || element.querySelector('.nr-source-view');
+  if (target) target.scrollIntoView({block: 'center', behavior: 'smooth'});
+});
+"""
+
+
+def _history(answers: dict[str, dict]) -> list[tuple[str, str]]:
+    turns: list[tuple[str, str]] = []
+    for key in sorted(answers, key=int):
+        turns += [("user", answers[key]["question"]), ("assistant", answers[key]["answer"])]
+    return turns
+
+
+def _timings_message(answer: dict) -> dict:
+    total = answer["timings"].get("total")
+    meta: dict[str, Any] = {"title": "Timings", "status": "done"}
+    if total is not None:
+        meta["duration"] = round(total, 2)
+    return {"role": "assistant", "content": render.timings_text(answer["timings"]), "metadata": meta}
+
+
+def build_chat(runtime: Runtime, examples: list[str] | None = None):  # noqa: ANN201 - gr.Blocks
+    import anyio
+    import gradio as gr
+
+    async def respond(question: str, messages: list[dict], answers: dict[str, dict]):  # noqa: ANN202
+        question = (question or "").strip()
+        if not question:
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        messages = [*messages, {"role": "user", "content": question}]
+        at = len(messages)  # index of the answer message
+        messages.append({"role": "assistant", "content": render.streaming_html("")})
+        yield "", messages, answers
+        text = ""
+        try:
+            bot = await anyio.to_thread.run_sync(runtime.assistant)
+            async for event in stream_answer(bot, question, _history(answers)):
+                if isinstance(event, Answer):
+                    answer = event.as_dict()
+                    messages[at] = {"role": "assistant", "content": render.answer_html(answer)}
+                    messages.append(_timings_message(answer))
+                    answers = {**answers, str(at): answer}
+                else:
+                    text += event
+                    messages[at] = {"role": "assistant", "content": render.streaming_html(text)}
+                yield gr.skip(), messages, answers
+        except (InputError, NewsragError) as e:
+            messages[at] = {"role": "assistant", "content": render.error_html(str(e))}
+            yield gr.skip(), messages, answers
+
+    async def open_source(evt: gr.EventData) -> str:
+        data = evt._data or {}
+        article = await anyio.to_thread.run_sync(runtime.article, str(data.get("article_id", "")))
+        return render.source_view_html(article, int(data.get("start", -1)), int(data.get("end", -1)), int(data.get("n", 0)))
+
+    def on_like(answers: dict[str, dict], data: gr.LikeData) -> None:
+        if data.liked not in (True, False):  # a feedback toggled off, or another option
+            return
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        # the answer message, or the timings message right after it
+        answer = answers.get(str(index)) or answers.get(str(index - 1))
+        if answer is None:
+            return
+        runtime.feedback.append(
+            "up" if data.liked else "down",
+            answer["question"],
+            answer["answer"],
+            refused=answer["refused"],
+            article_ids=[c["article_id"] for c in answer["citations"]],
+            via="chat",
+        )
+
+    def pick_example(evt: gr.SelectData) -> str:
+        value = evt.value
+        return value.get("text", "") if isinstance(value, dict) else str(value)
+
+    def new_chat() -> tuple[list, dict, str, str]:
+        return [], {}, render.EMPTY_SOURCE_VIEW, ""
+
+    with gr.Blocks(title="newsrag: ask the news archive", analytics_enabled=False) as demo:
+        answers = gr.State({})  # answer message index (str) -> Answer.as_dict()
+        gr.Markdown("## Ask the news archive\nAnswers cite the articles they come from; click a marker to read the source.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(
+                    elem_id="nr-chat",
+                    height=560,
+                    examples=[{"text": q} for q in (examples or EXAMPLES)],
+                    placeholder="Ask a question about the news articles, in any language.",
+                    latex_delimiters=[],
+                    show_label=False,
+                    group_consecutive_messages=False,
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="e.g. who mediated in Moscow?", show_label=False, scale=5,
+                        elem_id="nr-question", max_lines=4, autofocus=True,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="nr-ask")
+                new = gr.Button("New chat", size="sm", variant="secondary", elem_id="nr-new-chat")
+            with gr.Column(scale=2, min_width=300):
+                source_view = gr.HTML(
+                    render.EMPTY_SOURCE_VIEW, elem_id="nr-source", js_on_load=SOURCE_JS, max_height=640,
+                    container=True, padding=True,
+                )
+
+        io = [question, chatbot, answers]
+        question.submit(respond, io, io)
+        ask.click(respond, io, io)
+        chatbot.example_select(pick_example, None, question).then(respond, io, io)
+        source_view.click(open_source, None, source_view)
+        chatbot.like(on_like, [answers], None)
+        chatbot.clear(lambda: ({}, render.EMPTY_SOURCE_VIEW), None, [answers, source_view])
+        new.click(new_chat, None, [chatbot, answers, source_view, question])
+    return demo
+
+
+def chat_css() -> str:
+    return CSS_PATH.read_text(encoding="utf-8")
+
+
+def theme():  # noqa: ANN201 - gr.themes.Base
+    """The default theme with system fonts: the page loads no web fonts (no internet needed)."""
+    import gradio as gr
+
+    return gr.themes.Default(
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"],
+    )

@@ -1,0 +1,92 @@
+"""Two small ASGI middlewares: a request body limit for the API (413) and CSP `frame-ancestors`.
+
+`FrameAncestors` lets only the allowed host origins frame the widget page, and only this server frame
+anything else. CORS for the same origins is Starlette's `CORSMiddleware` (see `ui.server`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodyLimit:
+    """Reject request bodies over `max_bytes` under `prefix` with 413, whether announced or chunked."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/api/") -> None:
+        self.app, self.max_bytes, self.prefix = app, max_bytes, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"").decode() or "0"
+        if not length.isdigit() or int(length) > self.max_bytes:
+            await self._too_large(send)
+            return
+        body, more = b"", True  # read it all (at most max_bytes + one chunk), then replay it
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._too_large(send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # later calls wait for the disconnect (streaming responses use it)
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        detail = f"The request body is larger than {self.max_bytes // 1024} KB (NEWSRAG_MAX_REQUEST_KB)."
+        payload = json.dumps({"detail": detail}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def frame_ancestors(origins: Sequence[str]) -> str:
+    """The CSP directive for the widget page: this server plus the allowed origins ('*': anyone)."""
+    if "*" in origins:
+        return "frame-ancestors *"
+    return " ".join(["frame-ancestors 'self'", *origins])
+
+
+class FrameAncestors:
+    """CSP `frame-ancestors` on every response: the allowlist on `framed_paths`, 'self' elsewhere."""
+
+    def __init__(self, app: ASGIApp, origins: Sequence[str], framed_paths: Sequence[str]) -> None:
+        self.app = app
+        self.framed_paths = set(framed_paths)
+        self.widget_policy = frame_ancestors(origins).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = self.widget_policy if scope["path"] in self.framed_paths else b"frame-ancestors 'self'"
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # a separate header: browsers enforce every CSP header a response carries
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-frame-options"]
+                message = {**message, "headers": [*headers, (b"content-security-policy", policy)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)

@@ -1,0 +1,106 @@
+"""The HTTP API's request and response bodies (pydantic), documented in the OpenAPI schema at /docs.
+
+`AnswerOut` mirrors `rag.records.Answer.as_dict()`, the JSON of `newsrag ask --json`; a test checks that
+they keep the same keys.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.retrieval import Filters
+
+ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+
+class TurnIn(BaseModel):
+    """One earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class FiltersIn(BaseModel):
+    """Restrict the articles searched: ISO dates (partial allowed, inclusive) and outlets."""
+
+    model_config = ConfigDict(extra="forbid")
+    date_from: str | None = Field(None, pattern=ISO_DATE, examples=["2020-10"])
+    date_to: str | None = Field(None, pattern=ISO_DATE, examples=["2020-12-31"])
+    sources: list[str] = Field(default_factory=list, max_length=50, examples=[["NOS"]])
+
+    def to_filters(self) -> Filters:
+        return Filters(date_from=self.date_from, date_to=self.date_to, sources=tuple(self.sources))
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"question": "who mediated in Moscow?"}]}
+    )
+    question: str = Field(description="The question, in any language.")
+    history: list[TurnIn] = Field(
+        default_factory=list, max_length=100, description="Earlier turns, oldest first (for follow-ups)."
+    )
+    filters: FiltersIn | None = None
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="The [n] marker in the answer text.")
+    article_id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None = Field(description="The outlet.")
+    quote: str = Field(description="The cited span: article text [start, end).")
+    start: int
+    end: int
+    supported: bool
+    score: float
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[int]
+    supported: bool
+    score: float
+
+
+class AnswerOut(BaseModel):
+    """The same JSON as `newsrag ask --json`."""
+
+    question: str
+    answer: str
+    refused: bool
+    language: str
+    citations: list[CitationOut]
+    sentences: list[SentenceOut]
+    closest: list[dict] = Field(description="On refusal: the nearest articles (article_id, title, date, ...).")
+    standalone_question: str | None
+    timings: dict[str, float] = Field(description="Seconds per stage: condense, retrieve, ttft, generate, ...")
+
+
+class ArticleOut(BaseModel):
+    """An article's text and metadata, for the source view (citation offsets index `text`)."""
+
+    id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None
+    lang: str | None
+    text: str
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: Literal["up", "down"]
+    question: str = Field(max_length=10_000)
+    answer: str = Field(max_length=20_000)
+    article_ids: list[str] = Field(default_factory=list, max_length=50)
+    comment: str | None = Field(None, max_length=2_000)
+
+
+class ErrorOut(BaseModel):
+    detail: str

@@ -1,0 +1,58 @@
+"""Run the blocking `Assistant.stream()` generator on one worker thread and consume it asynchronously.
+
+The whole generator lives on a single thread (llama.cpp and its lock never see another thread), while the
+event loop keeps serving other requests. When the consumer stops early (client gone, task cancelled), the
+worker closes the generator at the next event, so the model's lock is released.
+
+Not handled here: limiting how many answers run at once (the local model's lock serializes generation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+
+from rag.answer import Assistant, Turn
+from rag.records import Answer
+from rag.retrieval import Filters
+
+_DONE = object()
+
+
+async def stream_answer(
+    bot: Assistant, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+) -> AsyncIterator[str | Answer]:
+    """Yield the Assistant's events (str deltas, then one `Answer`); its exceptions are re-raised here."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    stop = threading.Event()
+
+    def put(item: object) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed (server shutting down): nobody is listening
+            stop.set()
+
+    def work() -> None:
+        events = bot.stream(question, history, filters)
+        try:
+            for event in events:
+                if stop.is_set():
+                    break
+                put(event)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            put(e)
+        finally:
+            events.close()  # on this thread: releases the model lock if we stopped early
+            put(_DONE)
+
+    worker = threading.Thread(target=work, name="newsrag-answer", daemon=True)
+    worker.start()
+    try:
+        while (item := await queue.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
