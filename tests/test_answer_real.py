@@ -4,18 +4,13 @@ backend against a real OpenAI-compatible server (llama-cpp-python's) on 127.0.0.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from index.settings import Settings
 from ui.cli import cli
 
-from .conftest import CORPUS, SEED_ID, free_port
+from .conftest import CORPUS, SEED_ID
 
 pytestmark = pytest.mark.slow
 
@@ -84,36 +79,6 @@ def test_extractive_backend(ask):
     answer = ask("who mediated in Moscow?", "--llm", "extractive")
     assert not answer["refused"] and "Lavrov" in answer["answer"]
     assert "Lavrov" in answer["citations"][0]["quote"] and answer["citations"][0]["supported"]
-
-
-@pytest.fixture(scope="module")
-def openai_server():
-    """llama-cpp-python's OpenAI-compatible server with the default model, on 127.0.0.1."""
-    from rag.local_llm import ensure_gguf
-
-    model = ensure_gguf(Settings().model_cache)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("llama_cpp.server did not start")
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 def test_openai_backend_against_a_real_server(ask, openai_server, monkeypatch):
