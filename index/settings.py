@@ -88,7 +88,7 @@ class Settings(BaseSettings):
 
     retrieve_k: int = Field(4, ge=1, le=20, description="Passages given to the model per question.")
     context_chars: int = Field(
-        2400, ge=200, description="Most characters of passages in one prompt (keeps the local model fast)."
+        1800, ge=200, description="Most characters of passages in one prompt (keeps the local model fast)."
     )
     min_relevance: float = Field(
         0.78,

@@ -50,7 +50,7 @@ class Assistant:
     embeddings: Embeddings
     llm: Any | None  # a LangChain chat model; None: extractive
     k: int = 4
-    budget_chars: int = 2400
+    budget_chars: int = 1800
     min_relevance: float = refusal.MIN_RELEVANCE
     min_support: float = refusal.MIN_SUPPORT
     max_question_chars: int = 1000

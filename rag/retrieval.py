@@ -69,7 +69,7 @@ def retrieve(
     *,
     k: int = 4,
     depth: int = 20,
-    budget_chars: int = 2400,
+    budget_chars: int = 1800,
     filters: Filters | None = None,
 ) -> Retrieval:
     """Fuse dense and BM25 rankings, drop filtered and near-duplicate passages, keep k within the budget."""
@@ -100,7 +100,7 @@ class HybridRetriever(BaseRetriever):
 
     store: Any
     k: int = 4
-    budget_chars: int = 2400
+    budget_chars: int = 1800
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
