@@ -12,6 +12,7 @@ because of records of a store that no longer exists.
 from __future__ import annotations
 
 import logging
+import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -147,13 +148,13 @@ def open_store(
     """Open (creating if needed) the collection and catalog, checking that they belong together."""
     from langchain_chroma import Chroma
 
-    client = chroma_client(home, chroma_url)
     catalog_path = home / "catalog.sqlite"
     if rebuild:
-        _drop(client, collection)
+        _drop(home, chroma_url, collection)
         for p in (catalog_path, home / "records.sqlite"):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{p}{suffix}").unlink(missing_ok=True)
+    client = chroma_client(home, chroma_url)
     existing = _get_collection(client, collection, chroma_url or str(home))
     if existing is not None:
         meta = existing.metadata or {}
@@ -208,10 +209,22 @@ def _get_collection(client: Any, name: str, where: str) -> Any:
         ) from e
 
 
-def _drop(client: Any, name: str) -> None:
-    names = {getattr(c, "name", c) for c in client.list_collections()}
-    if name in names:
-        client.delete_collection(name)
+def _drop(home: Path, chroma_url: str | None, name: str) -> None:
+    """Delete the collection; an embedded store too damaged to open is deleted as a whole."""
+    try:
+        client = chroma_client(home, chroma_url)
+        names = {getattr(c, "name", c) for c in client.list_collections()}
+        if name in names:
+            client.delete_collection(name)
+        return
+    except Exception as e:
+        if chroma_url:
+            raise StoreError(f"Cannot drop collection {name!r} on the Chroma server {chroma_url}: {e}") from e
+    from chromadb.api.client import SharedSystemClient
+
+    log.warning("the Chroma store in %s cannot be opened; deleting it to rebuild", home / "chroma")
+    SharedSystemClient.clear_system_cache()  # chromadb caches one client per path in the process
+    shutil.rmtree(home / "chroma", ignore_errors=True)
 
 
 def store_size_bytes(home: Path) -> int:
