@@ -5,21 +5,30 @@ and source titles are links (`ui.render`); a click is caught by the source view'
 `open_source` as a Gradio event, which renders the article (escaped) with the cited span highlighted and
 scrolls it into view. Thumbs up/down use the Chatbot's own feedback buttons and go to `feedback.jsonl`.
 Not here: the HTTP API (`ui.api`) and the widget (`ui.widget`), which share the same `Runtime`.
+Imports gradio: only `ui.server` imports this module, when it mounts the UI.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
-from index.errors import InputError, NewsragError
+import anyio
+import gradio as gr
+
+from index.errors import NewsragError
 from rag.records import Answer
 from ui import render
 from ui.runtime import Runtime
 from ui.streaming import stream_answer
 
+log = logging.getLogger(__name__)
+
 EXAMPLES = ["who mediated in Moscow?", "Wie bemiddelde in Moskou?", "How long did the talks in Moscow last?"]
 CSS_PATH = Path(__file__).with_name("static") / "chat.css"
+UPDATE_EVERY_S = 0.15  # streamed text reaches the page at most this often
 
 # Runs once per page: catch clicks on source links anywhere (the chat is another component).
 SOURCE_JS = """
@@ -37,8 +46,9 @@ if (!window.__nrCiteListener) {
   }, true);
 }
 watch('value', () => {
-  const target = element.querySelector('#nr-cited') || element.querySelector('.nr-source-view');
-  if (target) target.scrollIntoView({block: 'center', behavior: 'smooth'});
+  const mark = element.querySelector('#nr-cited');
+  if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
+  else element.querySelector('.nr-source-view')?.scrollIntoView({block: 'start'});
 });
 """
 
@@ -58,11 +68,8 @@ def _timings_message(answer: dict) -> dict:
     return {"role": "assistant", "content": render.timings_text(answer["timings"]), "metadata": meta}
 
 
-def build_chat(runtime: Runtime, examples: list[str] | None = None):  # noqa: ANN201 - gr.Blocks
-    import anyio
-    import gradio as gr
-
-    async def respond(question: str, messages: list[dict], answers: dict[str, dict]):  # noqa: ANN202
+def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks:
+    async def respond(question: str, messages: list[dict], answers: dict[str, dict]):
         question = (question or "").strip()
         if not question:
             yield gr.skip(), gr.skip(), gr.skip()
@@ -71,7 +78,7 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None):  # noqa: AN
         at = len(messages)  # index of the answer message
         messages.append({"role": "assistant", "content": render.streaming_html("")})
         yield "", messages, answers
-        text = ""
+        text, shown = "", 0.0
         try:
             bot = await anyio.to_thread.run_sync(runtime.assistant)
             async for event in stream_answer(bot, question, _history(answers)):
@@ -82,10 +89,17 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None):  # noqa: AN
                     answers = {**answers, str(at): answer}
                 else:
                     text += event
+                    if time.monotonic() - shown < UPDATE_EVERY_S:
+                        continue  # each update re-renders the chat: spare the CPU the model needs
+                    shown = time.monotonic()
                     messages[at] = {"role": "assistant", "content": render.streaming_html(text)}
                 yield gr.skip(), messages, answers
-        except (InputError, NewsragError) as e:
+        except NewsragError as e:  # InputError included: a message meant for the user
             messages[at] = {"role": "assistant", "content": render.error_html(str(e))}
+            yield gr.skip(), messages, answers
+        except Exception:
+            log.exception("answering failed")
+            messages[at] = {"role": "assistant", "content": render.error_html("Something went wrong while answering.")}
             yield gr.skip(), messages, answers
 
     async def open_source(evt: gr.EventData) -> str:
@@ -129,7 +143,7 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None):  # noqa: AN
                     placeholder="Ask a question about the news articles, in any language.",
                     latex_delimiters=[],
                     show_label=False,
-                    group_consecutive_messages=False,
+                    buttons=["copy", "copy_all"],
                 )
                 with gr.Row():
                     question = gr.Textbox(
@@ -159,10 +173,8 @@ def chat_css() -> str:
     return CSS_PATH.read_text(encoding="utf-8")
 
 
-def theme():  # noqa: ANN201 - gr.themes.Base
+def theme() -> gr.themes.Base:
     """The default theme with system fonts: the page loads no web fonts (no internet needed)."""
-    import gradio as gr
-
     return gr.themes.Default(
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"],

@@ -24,7 +24,7 @@ class FeedbackLog:
         if rating not in ("up", "down"):
             raise ValueError(f"Expected rating 'up' or 'down', got {rating!r}")
         record = {
-            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "rating": rating,
             "question": question,
             "answer": answer,

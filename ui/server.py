@@ -1,0 +1,127 @@
+"""The one FastAPI app behind `newsrag serve`: the HTTP API, the widget, /healthz, and the Gradio chat
+mounted at `/`.
+
+`create_app(settings, assistant=None)` builds it; an injected Assistant (tests) is used as is, otherwise
+one is built from the settings at startup, off the event loop. Nothing is built or loaded at import.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+
+from index.errors import InputError, NewsragError, StoreError
+from index.settings import Settings
+from rag.answer import Assistant
+from ui.api import api_router
+from ui.feedback import FILENAME, FeedbackLog
+from ui.middleware import BodyLimit, FrameAncestors
+from ui.runtime import Runtime
+from ui.widget import ASSETS_PATH, WIDGET_PATH, widget_assets, widget_router
+
+log = logging.getLogger(__name__)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "; ".join(parts) or "Invalid request."
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        body = {"detail": _validation_message(exc), "errors": jsonable_encoder(exc.errors())}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(NewsragError)
+    async def failed(request: Request, exc: NewsragError) -> JSONResponse:
+        log.error("request failed: %s", exc)
+        status = 503 if isinstance(exc, StoreError) else 500
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bool = True) -> FastAPI:
+    """The app. `assistant`: use this one (tests); `ui=False`: API and widget only (no Gradio)."""
+    from contextlib import asynccontextmanager
+
+    from fastapi.concurrency import run_in_threadpool
+
+    feedback = FeedbackLog(settings.home / FILENAME)
+    if assistant is not None:
+        runtime = Runtime.with_assistant(assistant, feedback)
+    else:
+        from rag.factory import assistant as build_assistant
+
+        runtime = Runtime(build=lambda: build_assistant(settings), feedback=feedback)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(runtime.assistant)  # load the models before the first request
+        log.info("newsrag ready: %d articles, LLM backend %s", runtime.count_articles(), settings.llm)
+        yield
+
+    app = FastAPI(
+        title="newsrag",
+        summary="Cited answers from news articles.",
+        description="Ask questions about the ingested news articles; every answer cites its sources. "
+        "The chat UI is at `/`, the embeddable widget at `/widget.js` (demo: `/widget/demo`).",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    _error_handlers(app)
+    app.include_router(api_router(runtime))
+    app.include_router(widget_router())
+    app.mount(ASSETS_PATH, widget_assets(), name="widget-assets")
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict:
+        """Liveness: the app is up and its Assistant is built."""
+        articles = await run_in_threadpool(runtime.count_articles)
+        return {"status": "ok", "articles": articles}
+
+    # Middleware: the last added runs first. CORS answers preflights before the body limit sees them.
+    app.add_middleware(FrameAncestors, origins=settings.widget_origins, framed_paths=[WIDGET_PATH])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
+    if settings.widget_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.widget_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type"],
+            max_age=600,
+        )
+    if ui:
+        _mount_chat(app, runtime)
+    return app
+
+
+def _mount_chat(app: FastAPI, runtime: Runtime) -> None:
+    import gradio as gr
+
+    from ui.chat import build_chat, chat_css, theme
+
+    blocks = build_chat(runtime)
+    gr.mount_gradio_app(
+        app, blocks, path="/", ssr_mode=False, footer_links=["api"], run_history=False,
+        theme=theme(), css=chat_css(),
+    )
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Run the app with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
