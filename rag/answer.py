@@ -123,6 +123,13 @@ class Assistant:
         timings["total"] = time.perf_counter() - started
         yield answer
 
+    def warm_up(self) -> None:
+        """Load the model and evaluate the fixed system prompt once, so the first question does not pay for
+        either (llama.cpp keeps the evaluated prefix for the next prompt that shares it)."""
+        self.embeddings.embed_query("warm-up")
+        if self.llm is not None:
+            self.llm.bind(max_tokens=1).invoke([SystemMessage(SYSTEM), HumanMessage("Sources:")])
+
     # --- stages
     def _validate(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

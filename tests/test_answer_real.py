@@ -66,6 +66,7 @@ def test_two_turn_conversation(home):
     from rag.factory import assistant
 
     bot = assistant(Settings(home=home))
+    bot.warm_up()  # loads the model and evaluates the system prompt once
     first = bot.ask("who mediated in Moscow?")
     history = [("user", "who mediated in Moscow?"), ("assistant", first.answer)]
     second = bot.ask("how long did the talks last?", history)
