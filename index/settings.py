@@ -7,6 +7,7 @@ build a `Settings`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "multilingual-e5-small"
+RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+PERIOD_S = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 def _default_cache() -> Path:
@@ -111,6 +114,37 @@ class Settings(BaseSettings):
     max_request_kb: int = Field(
         64, ge=1, description="Larger API request bodies are rejected with 413 (question, history, filters)."
     )
+    max_pending: int = Field(
+        8,
+        ge=0,
+        description=(
+            "Answers that may wait while one is being generated; past that the server answers 429 (busy) "
+            "with Retry-After at once."
+        ),
+    )
+    rate_limit: str = Field(
+        "30/minute",
+        description=(
+            "Requests to /api/* per client IP, as COUNT/second|minute|hour|day (a token bucket: bursts up "
+            "to COUNT); past it 429 with Retry-After. 'off' disables it."
+        ),
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        value = value.strip().lower()
+        match = RATE.match(value)
+        if value != "off" and (match is None or int(match.group(1)) < 1):
+            raise ValueError(f"Expected COUNT/second|minute|hour|day (e.g. '30/minute') or 'off', got {value!r}")
+        return value
+
+    def rate(self) -> tuple[int, float] | None:
+        """The rate limit as (requests, per seconds), or None when it is off."""
+        match = RATE.match(self.rate_limit)
+        if match is None:
+            return None
+        return int(match.group(1)), float(PERIOD_S[match.group(2)])
 
     @field_validator("widget_origins", mode="before")
     @classmethod

@@ -179,6 +179,60 @@ def test_articles_endpoint_serves_text_and_metadata(make_client):
     assert missing.status_code == 404 and "nope" in missing.json()["detail"]
 
 
+TRAVERSALS = [
+    "../../etc/passwd",  # sent as is (clients normalize dot segments; an attacker's raw request does not)
+    "..%2F..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "%2E%2E/%2E%2E/etc/passwd",
+    "/etc/passwd",  # absolute: //etc/passwd after the prefix
+    "%2Fetc%2Fpasswd",
+    "x%2F..%2Fmoscow",  # would reach a real article if ids were paths
+    "..%5C..%5Cwindows%5Cwin.ini",
+    "%252e%252e%252fetc%252fpasswd",  # double-encoded
+    "moscow%00.txt",
+]
+
+
+def raw_get(app, raw_path: str) -> tuple[int, bytes]:
+    """GET with the path exactly as given (no client-side normalization), straight through the ASGI app."""
+    import asyncio
+    from urllib.parse import unquote
+
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    path = f"/api/articles/{raw_path}"
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": unquote(path), "raw_path": path.encode(), "root_path": "", "query_string": b"",
+        "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], body
+
+
+@pytest.mark.parametrize("raw_path", TRAVERSALS)
+def test_path_traversal_article_ids_are_404(make_client, raw_path):
+    status, body = raw_get(make_client().app, raw_path)
+    assert status == 404, body
+    assert b"No article with id" in body  # looked up as an id (SQL parameter), never as a file path
+    assert b"root:" not in body and b"Lavrov" not in body and b"[fonts]" not in body
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream", "/api/feedback"])
+@pytest.mark.parametrize("content", [b"{not json", b'{"question": "q?"', b"\xff\xfe", b""])
+def test_malformed_json_is_422_everywhere(make_client, path, content):
+    response = make_client().post(path, content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]
+
+
 def test_feedback_is_appended_to_a_jsonl_file_in_the_data_directory(make_client, tmp_path):
     client = make_client()
     for rating in ("up", "down"):

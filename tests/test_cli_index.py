@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from ui.cli import cli
 
-from .conftest import CORPUS, SEED_ID, free_port
+from .conftest import CORPUS, SEED_ID
 
 pytestmark = pytest.mark.slow
 
@@ -101,28 +97,10 @@ def test_a_different_model_on_the_same_store_is_a_clean_error(monkeypatch):
 @pytest.fixture
 def chroma_server(tmp_path: Path):
     """A real Chroma server (`chroma run`) on 127.0.0.1, stopped at teardown."""
-    exe = Path(sys.executable).parent / "chroma"
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"chroma server did not start on {url}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    from .servers import chroma_server as running
+
+    with running(tmp_path / "server") as url:
+        yield url
 
 
 def test_search_against_a_real_chroma_server(chroma_server: str, monkeypatch, tmp_path: Path):

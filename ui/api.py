@@ -1,8 +1,10 @@
 """The HTTP API under /api: ask (JSON or server-sent events), articles for the source view, feedback.
 
 Status codes: 422 for a bad request (empty question, malformed body, bad filter), 413 for a question over
-the limit (the request body limit is `ui.middleware.BodyLimit`), 404 for an unknown article. The Assistant
-runs on a worker thread (`ui.streaming`), never on the event loop.
+the limit (the request body limit is `ui.middleware.BodyLimit`), 404 for an unknown article, 429 with
+Retry-After when the line for the model is full (`ui.gate`; the handler is in `ui.server`) or a client
+exceeds its rate (`ui.ratelimit`). The Assistant runs on a worker thread (`ui.streaming`), never on the
+event loop.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from index.errors import NewsragError
 from rag.answer import Assistant, Turn
 from rag.records import Answer
 from ui.runtime import Runtime
-from ui.schemas import AnswerOut, ArticleOut, AskIn, ErrorOut, FeedbackIn
+from ui.schemas import AnswerOut, ArticleOut, AskIn, BusyOut, ErrorOut, FeedbackIn
 from ui.streaming import stream_answer
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,11 @@ log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict] = {
     413: {"model": ErrorOut, "description": "The question is longer than the limit, or the body too large."},
     422: {"model": ErrorOut, "description": "Bad request: empty question, malformed body or filter."},
+    429: {
+        "model": BusyOut,
+        "description": "Busy (too many questions waiting for the model) or this client's rate limit is reached; "
+        "the `Retry-After` header says when to try again.",
+    },
 }
 
 STREAM_DOC = """Answer as server-sent events, while the model writes:
@@ -64,7 +71,7 @@ def api_router(runtime: Runtime) -> APIRouter:
         _check_size(bot, body)
         filters = body.filters.to_filters() if body.filters else None
         answer = None
-        async for event in stream_answer(bot, body.question, _turns(body), filters):
+        async for event in stream_answer(bot, body.question, _turns(body), filters, runtime.gate):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
@@ -80,8 +87,9 @@ def api_router(runtime: Runtime) -> APIRouter:
         bot = await run_in_threadpool(runtime.assistant)
         _check_size(bot, body)
         filters = body.filters.to_filters() if body.filters else None
-        events = stream_answer(bot, body.question, _turns(body), filters)
-        # The first event comes after validation: a bad question still gets a plain 422, not a stream.
+        events = stream_answer(bot, body.question, _turns(body), filters, runtime.gate)
+        # The first event comes after admission and validation: a full line still gets a plain 429, a bad
+        # question a plain 422, not a stream.
         try:
             first = await anext(events)
         except BaseException:

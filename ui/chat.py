@@ -21,6 +21,7 @@ import gradio as gr
 from index.errors import NewsragError
 from rag.records import Answer
 from ui import render
+from ui.gate import Busy
 from ui.runtime import Runtime
 from ui.streaming import stream_answer
 
@@ -81,7 +82,7 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
         text, shown = "", 0.0
         try:
             bot = await anyio.to_thread.run_sync(runtime.assistant)
-            async for event in stream_answer(bot, question, _history(answers)):
+            async for event in stream_answer(bot, question, _history(answers), gate=runtime.gate):
                 if isinstance(event, Answer):
                     answer = event.as_dict()
                     messages[at] = {"role": "assistant", "content": render.answer_html(answer)}
@@ -94,6 +95,9 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                     shown = time.monotonic()
                     messages[at] = {"role": "assistant", "content": render.streaming_html(text)}
                 yield gr.skip(), messages, answers
+        except Busy as e:  # the line for the model is full: say so, and when to try again
+            messages[at] = {"role": "assistant", "content": render.busy_html(e.retry_after)}
+            yield gr.skip(), messages, answers
         except NewsragError as e:  # InputError included: a message meant for the user
             messages[at] = {"role": "assistant", "content": render.error_html(str(e))}
             yield gr.skip(), messages, answers

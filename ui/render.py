@@ -90,6 +90,13 @@ def error_html(message: str) -> str:
     return f'<div class="nr-error">{_text(message)}</div>'
 
 
+def busy_html(retry_after: int) -> str:
+    return (
+        '<div class="nr-error nr-busy">Many people are asking questions right now and the archive answers '
+        f"one at a time. Please ask again in about {int(retry_after)} seconds.</div>"
+    )
+
+
 def timings_text(timings: dict[str, float]) -> str:
     labels = {"condense": "rewrite follow-up", "retrieve": "search", "ttft": "first token",
               "generate": "write", "verify": "check citations", "total": "total"}

@@ -1,4 +1,5 @@
-"""What the server's routes and the chat UI share: the one `Assistant`, the article lookup, feedback.
+"""What the server's routes and the chat UI share: the one `Assistant`, the answer gate (a bounded line for
+the model, `ui.gate`), the article lookup, feedback.
 
 The Assistant is built once, by the server's startup (or at first use when none ran), never at import.
 Tests inject a ready-made one.
@@ -13,18 +14,22 @@ from dataclasses import dataclass, field
 from index.records import Article
 from rag.answer import Assistant
 from ui.feedback import FeedbackLog
+from ui.gate import AnswerGate
+
+DEFAULT_MAX_PENDING = 8
 
 
 @dataclass
 class Runtime:
     build: Callable[[], Assistant]
     feedback: FeedbackLog
+    gate: AnswerGate = field(default_factory=lambda: AnswerGate(DEFAULT_MAX_PENDING))
     _bot: Assistant | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def with_assistant(cls, bot: Assistant, feedback: FeedbackLog) -> Runtime:
-        return cls(build=lambda: bot, feedback=feedback, _bot=bot)
+    def with_assistant(cls, bot: Assistant, feedback: FeedbackLog, gate: AnswerGate | None = None) -> Runtime:
+        return cls(build=lambda: bot, feedback=feedback, gate=gate or AnswerGate(DEFAULT_MAX_PENDING), _bot=bot)
 
     def assistant(self) -> Assistant:
         """The Assistant, built on first call (blocking: loads models; call it off the event loop)."""

@@ -104,3 +104,11 @@ class FeedbackIn(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class BusyOut(BaseModel):
+    """A 429: try again after `retry_after` seconds (also in the `Retry-After` header)."""
+
+    detail: str
+    reason: Literal["busy", "rate_limited"]
+    retry_after: int

@@ -20,7 +20,9 @@ from index.settings import Settings
 from rag.answer import Assistant
 from ui.api import api_router
 from ui.feedback import FILENAME, FeedbackLog
+from ui.gate import AnswerGate, Busy
 from ui.middleware import BodyLimit, FrameAncestors
+from ui.ratelimit import RateLimit, TokenBuckets
 from ui.runtime import Runtime
 from ui.widget import ASSETS_PATH, WIDGET_PATH, widget_assets, widget_router
 
@@ -41,6 +43,11 @@ def _error_handlers(app: FastAPI) -> None:
         body = {"detail": _validation_message(exc), "errors": jsonable_encoder(exc.errors())}
         return JSONResponse(body, status_code=422)
 
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> JSONResponse:
+        body = {"detail": str(exc), "reason": "busy", "retry_after": exc.retry_after}
+        return JSONResponse(body, status_code=429, headers={"retry-after": str(exc.retry_after)})
+
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
@@ -59,12 +66,13 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
     from fastapi.concurrency import run_in_threadpool
 
     feedback = FeedbackLog(settings.home / FILENAME)
+    gate = AnswerGate(settings.max_pending)
     if assistant is not None:
-        runtime = Runtime.with_assistant(assistant, feedback)
+        runtime = Runtime.with_assistant(assistant, feedback, gate)
     else:
         from rag.factory import assistant as build_assistant
 
-        runtime = Runtime(build=lambda: build_assistant(settings), feedback=feedback)
+        runtime = Runtime(build=lambda: build_assistant(settings), feedback=feedback, gate=gate)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -92,15 +100,19 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         articles = await run_in_threadpool(runtime.count_articles)
         return {"status": "ok", "articles": articles}
 
-    # Middleware: the last added runs first. CORS answers preflights before the body limit sees them.
+    # Middleware: the last added runs first. CORS answers preflights before the rate limit counts them,
+    # and the rate limit turns a client away before the body limit reads its body.
     app.add_middleware(FrameAncestors, origins=settings.widget_origins, framed_paths=[WIDGET_PATH])
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
+    if (rate := settings.rate()) is not None:
+        app.add_middleware(RateLimit, buckets=TokenBuckets(*rate))
     if settings.widget_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.widget_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["content-type"],
+            expose_headers=["retry-after"],  # so a page's script can read when to try again after a 429
             max_age=600,
         )
     if ui:

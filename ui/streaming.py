@@ -4,7 +4,9 @@ The whole generator lives on a single thread (llama.cpp and its lock never see a
 event loop keeps serving other requests. When the consumer stops early (client gone, task cancelled), the
 worker closes the generator at the next event, so the model's lock is released.
 
-Not handled here: limiting how many answers run at once (the local model's lock serializes generation).
+With a `gate` (`ui.gate.AnswerGate`), the answer is admitted before anything starts (`Busy` is raised at the
+first `anext`, before any event) and waits for its turn on the worker thread, giving up if the consumer
+leaves first.
 """
 
 from __future__ import annotations
@@ -16,14 +18,21 @@ from collections.abc import AsyncIterator, Sequence
 from rag.answer import Assistant, Turn
 from rag.records import Answer
 from rag.retrieval import Filters
+from ui.gate import AnswerGate
 
 _DONE = object()
 
 
 async def stream_answer(
-    bot: Assistant, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+    bot: Assistant,
+    question: str,
+    history: Sequence[Turn] = (),
+    filters: Filters | None = None,
+    gate: AnswerGate | None = None,
 ) -> AsyncIterator[str | Answer]:
-    """Yield the Assistant's events (str deltas, then one `Answer`); its exceptions are re-raised here."""
+    """Yield the Assistant's events (str deltas, then one `Answer`); its exceptions are re-raised here.
+    With a `gate`: raises `ui.gate.Busy` when the line is full."""
+    ticket = gate.enter() if gate is not None else None
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()
     stop = threading.Event()
@@ -35,20 +44,31 @@ async def stream_answer(
             stop.set()
 
     def work() -> None:
-        events = bot.stream(question, history, filters)
         try:
-            for event in events:
-                if stop.is_set():
-                    break
-                put(event)
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which re-raises it
-            put(e)
+            if ticket is not None and not ticket.wait(cancelled=stop.is_set):
+                return  # the client left while waiting for its turn
+            events = bot.stream(question, history, filters)
+            try:
+                for event in events:
+                    if stop.is_set():
+                        break
+                    put(event)
+            except BaseException as e:  # noqa: BLE001 - handed to the consumer, which re-raises it
+                put(e)
+            finally:
+                events.close()  # on this thread: releases the model lock if we stopped early
         finally:
-            events.close()  # on this thread: releases the model lock if we stopped early
+            if ticket is not None:
+                ticket.leave()
             put(_DONE)
 
     worker = threading.Thread(target=work, name="newsrag-answer", daemon=True)
-    worker.start()
+    try:
+        worker.start()
+    except BaseException:
+        if ticket is not None:
+            ticket.leave()
+        raise
     try:
         while (item := await queue.get()) is not _DONE:
             if isinstance(item, BaseException):

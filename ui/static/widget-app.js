@@ -84,6 +84,7 @@
       });
       if (!response.ok) {
         const problem = await response.json().catch(() => ({}));
+        if (response.status === 429) throw new Error(busyMessage(response, problem, question));
         throw new Error(typeof problem.detail === 'string' ? problem.detail : `The server answered ${response.status}.`);
       }
       for await (const { event, data } of events(response.body)) {
@@ -107,6 +108,15 @@
       busy = false;
       send.disabled = false;
     }
+  }
+
+  // 429: the model's line is full, or this client asked too often. Keep the question to send again.
+  function busyMessage(response, problem, question) {
+    const wait = Number(response.headers.get('retry-after')) || problem.retry_after || 10;
+    if (!input.value) input.value = question;
+    return problem.reason === 'rate_limited'
+      ? `You have asked many questions in a short time. Please wait about ${wait} seconds, then ask again.`
+      : `Many people are asking questions right now. Please ask again in about ${wait} seconds.`;
   }
 
   function citeButton(label, article, start, end, n, className = 'cite') {
