@@ -76,7 +76,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await run_in_threadpool(runtime.assistant)  # load the models before the first request
+        # load the models and evaluate the fixed system prompt before the first request
+        await run_in_threadpool(lambda: runtime.assistant().warm_up())
         log.info("newsrag ready: %d articles, LLM backend %s", runtime.count_articles(), settings.llm)
         yield
 
