@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from index.errors import InputError
 from index.store import HybridStore
 from rag import refusal
-from rag.citations import CitationStream, renumber, verify
+from rag.citations import CitationStream, cite_uncited, renumber, verify
 from rag.extractive import extract
 from rag.language import detect_language
 from rag.prompts import NOT_FOUND, SYSTEM, condense_message, user_message
@@ -32,14 +33,25 @@ log = logging.getLogger(__name__)
 Turn = tuple[str, str]  # (role "user" | "assistant", content)
 
 
-def embedding_scorer(embeddings: Embeddings):  # noqa: ANN201 - rag.citations.Scorer
-    """Claim vs candidate sentences: cosine of multilingual embeddings (works across languages)."""
+def embedding_scorer(embeddings: Embeddings, cache_size: int = 4096):  # noqa: ANN201 - rag.citations.Scorer
+    """Claim vs candidate sentences: cosine of multilingual embeddings (works across languages).
+
+    Candidate vectors are cached (bounded, oldest out): verification scores the same passage sentences
+    against every sentence of an answer.
+    """
+    cache: OrderedDict[str, list[float]] = OrderedDict()
 
     def score(claim: str, candidates: list[str]) -> list[float]:
         if not candidates:
             return []
+        missing = list(dict.fromkeys(c for c in candidates if c not in cache))
+        for text, vector in zip(missing, embeddings.embed_documents(missing) if missing else []):
+            cache[text] = vector
+        vectors = [cache[c] for c in candidates]
+        while len(cache) > cache_size:
+            cache.popitem(last=False)
         q = embeddings.embed_query(claim)
-        return [sum(a * b for a, b in zip(q, d)) for d in embeddings.embed_documents(candidates)]
+        return [sum(a * b for a, b in zip(q, v)) for v in vectors]
 
     return score
 
@@ -110,6 +122,7 @@ class Assistant:
             yield self._refuse(answer, found.candidates, started)
             return
         t = time.perf_counter()
+        raw = cite_uncited(raw, sources, self._scorer, lang=language, threshold=self.min_support)
         text, order = renumber(raw, len(sources))
         citations, checks = verify(
             text, sources, order, self._scorer, lang=language, threshold=self.min_support

@@ -240,3 +240,40 @@ def _citation(n: int, hit: Hit, best: tuple[float, int, int] | None, threshold: 
         score=value,
         chunk_id=hit.chunk_id,
     )
+
+
+def cite_uncited(
+    answer_text: str, sources: Sequence[Source], score: Scorer, *, lang: str | None, threshold: float
+) -> str:
+    """Add a marker to each claim sentence the model left uncited, when a source supports it.
+
+    Small models often state a fact from the passages and forget its `[n]`. Each such sentence is scored
+    (`combined_score`) against every sentence of every source; if the best reaches `threshold`, " [n]"
+    (original numbering) is inserted after it. Sentences no source supports stay uncited, and
+    `verify` flags them. Markers are only ever added, so streamed text stays a prefix-compatible
+    draft of the final answer.
+    """
+    text = _GLUED.sub(r"\1 ", answer_text)
+    spans = split_sentences(text, lang)
+    candidates: list[tuple[int, str]] = []
+    for source in sources:
+        hit = source.hit
+        candidates += [(source.n, hit.text[a:b]) for a, b in split_sentences(hit.text, hit.lang)]
+    if not candidates:
+        return text
+    inserts: list[tuple[int, int]] = []  # (position after the sentence, source n)
+    for i, (start, end) in enumerate(spans):
+        sentence = text[start:end]
+        opens_next = i + 1 < len(spans) and _RUN.match(text[spans[i + 1][0] : spans[i + 1][1]])
+        claim = " ".join(strip_markers(sentence).split())
+        if markers_in(sentence) or opens_next or not _CONTENT.search(claim):
+            continue
+        keys = _keys(claim)
+        similarities = score(claim, [c for _, c in candidates])
+        scored = [combined_score(v, keys, c) for v, (_, c) in zip(similarities, candidates)]
+        j = max(range(len(scored)), key=scored.__getitem__)
+        if scored[j] >= threshold:
+            inserts.append((end, candidates[j][0]))
+    for position, n in reversed(inserts):
+        text = f"{text[:position]} [{n}]{text[position:]}"
+    return text

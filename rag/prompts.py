@@ -31,7 +31,8 @@ SOURCE = Template("[$n] $title ($outlet, $date)\n$text")
 
 CONDENSE = Template("""Today is $today. Rewrite the last question of this conversation as one standalone question
 that can be understood without the conversation: replace pronouns and references with the names, places
-and events they refer to. Keep the language of the last question. Reply with the question only.
+and events they refer to, using only names that appear in the conversation. Keep the language of the last
+question. Reply with the question only.
 
 Conversation:
 $history

@@ -141,3 +141,14 @@ def test_extractive_backend_quotes_the_best_sentence(fake_ingest, fake_embedding
     answer = bot.ask("Wie bemiddelde bij de besprekingen in Moskou?")
     assert answer.answer.startswith("Lavrov bemiddelde bij de besprekingen in Moskou. [1]")
     assert answer.citations[0].article_id == "moscow" and answer.citations[0].supported
+
+
+def test_a_supported_sentence_the_model_left_uncited_gets_its_citation(make_bot):
+    q = "Wie bemiddelde bij de besprekingen in Moskou?"
+    reply = "Lavrov bemiddelde bij de besprekingen in Moskou. Pinguïns zwemmen graag in ijswater."
+    _, answer = run(make_bot(reply), q)
+    assert not answer.refused
+    assert answer.answer.startswith("Lavrov bemiddelde bij de besprekingen in Moskou. [1]")
+    assert [c.article_id for c in answer.citations] == ["moscow"]
+    flags = {s.text: s.supported for s in answer.sentences}
+    assert flags == {"Lavrov bemiddelde bij de besprekingen in Moskou.": True, "Pinguïns zwemmen graag in ijswater.": False}
