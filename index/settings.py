@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         description="GGUF file for the local backend; unset: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from the model cache.",
     )
     llm_ctx: int = Field(2048, ge=512, description="Context window (tokens) of the local model.")
-    llm_max_tokens: int = Field(256, ge=16, description="Most tokens generated per answer.")
+    llm_max_tokens: int = Field(160, ge=16, description="Most tokens generated per answer.")
     llm_temperature: float = Field(0.0, ge=0.0, description="Sampling temperature (0: deterministic).")
     openai_base_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server for the openai backend."
