@@ -11,7 +11,9 @@ import click
 from index.cli import ingest, search, stats
 from index.errors import NewsragError
 from index.settings import Settings
+from rag.bench_cli import bench
 from rag.cli import ask, prepare
+from rag.eval_cli import eval_command
 
 
 class _Group(click.Group):
@@ -63,7 +65,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     run_server(settings, host or settings.host, port or settings.port)
 
 
-for command in (ingest, search, stats, ask, prepare, serve):
+for command in (ingest, search, stats, ask, eval_command, bench, prepare, serve):
     cli.add_command(command)
 
 

@@ -56,6 +56,7 @@ def ingest_corpus(
         token_starts=hf_token_starts(tokenizer) if tokenizer is not None else whitespace_token_starts,
         max_tokens=own.chunk_max_tokens,
         prune=True,
+        batch_chunks=own.ingest_batch_chunks,
         progress=progress,
     )
     log.info("corpus %s: %s", own.home, report.summary())

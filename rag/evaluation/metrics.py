@@ -58,6 +58,7 @@ class Case:
     supporting_article_ids: list[str]
     answer: str | None = None  # None: retrieval only
     refused: bool | None = None
+    refused_by: str | None = None  # "retrieval" (relevance gate), "model" (said so) or "verification"
     citations: list[dict] = field(default_factory=list)  # n, article_id, chunk_id, quote, supported, precise
     retrieved: list[dict] = field(default_factory=list)  # rank, article_id, chunk_id, score, title, text, gold
     hit_rank: int | None = None

@@ -21,7 +21,11 @@ def write_plot(result: EvalResult, path: Path) -> None:
 
     k = result.settings.get("k", 5)
     rows = metric_rows(result, QUALITY)
-    types = list(result.by_type)
+    groups = {"all": result.metrics, **result.by_type} if len(result.by_type) > 1 else dict(result.by_type)
+    for metric, values in rows.items():
+        if "all" in groups and result.metrics.get(metric) is not None:
+            rows[metric] = {"all": result.metrics[metric], **values}
+    types = list(groups)
     width = 0.8 / max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(types) + 3), 4.5), dpi=110)
     for i, (metric, values) in enumerate(rows.items()):
@@ -29,7 +33,7 @@ def write_plot(result: EvalResult, path: Path) -> None:
         heights = [values.get(name, float("nan")) for name in types]
         ax.bar(xs, heights, width=width, label=label(metric, k))
     ax.set_xticks(range(len(types)))
-    ax.set_xticklabels([f"{t}\n(n={result.by_type[t]['n']})" for t in types], rotation=30, ha="right", fontsize=8)
+    ax.set_xticklabels([f"{t}\n(n={groups[t]['n']})" for t in types], rotation=30, ha="right", fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score")
     ax.set_title(f"newsrag eval by type ({result.metrics['n']} prompts)")

@@ -14,13 +14,22 @@ from rag.evaluation.metrics import QUALITY, STAGES, Case
 from rag.evaluation.runner import EvalResult
 
 LABELS = {"hit_at_k": "hit@{k}", "mrr": "MRR"}
+SHORT = {  # terminal column space is scarce
+    "context_recall": "context recall",
+    "answer_accuracy": "accuracy",
+    "token_f1": "token F1",
+    "citation_precision": "citation prec.",
+    "citation_validity": "citation valid.",
+    "refusal_accuracy": "refusal acc.",
+    "false_refusal_rate": "false refusals",
+}
 
 
-def label(metric: str, k: int) -> str:
-    return LABELS.get(metric, metric).format(k=k)
+def label(metric: str, k: int, short: bool = False) -> str:
+    return ((short and SHORT.get(metric)) or LABELS.get(metric, metric)).format(k=k)
 
 
-def fmt(value: float | int | None, metric: str = "") -> str:
+def fmt(value: float | None, metric: str = "") -> str:
     if value is None:
         return "-"
     if metric == "n" or isinstance(value, int):
@@ -56,19 +65,23 @@ def print_table(result: EvalResult, console=None) -> None:  # noqa: ANN001 - ric
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # CI logs and pipes: no reason to squeeze into 80 columns
+            console = Console(width=200)
     k = result.settings.get("k", 5)
     types = list(result.by_type) if len(result.by_type) > 1 else []
     table = Table(title=f"newsrag eval: {result.metrics['n']} prompts", title_justify="left")
-    table.add_column("metric")
-    table.add_column("all", justify="right", style="bold")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("all", justify="right", style="bold", no_wrap=True)
     for name in types:
-        table.add_column(f"{name} ({result.by_type[name]['n']})", justify="right")
+        table.add_column(name, justify="right", overflow="fold")
+    table.add_row("n", *(str(m["n"]) for m in [result.metrics, *(result.by_type[t] for t in types)]))
     for metric in QUALITY:
         row = [result.metrics.get(metric)] + [result.by_type[t].get(metric) for t in types]
         if all(v is None for v in row):
             continue
-        table.add_row(label(metric, k), *(fmt(v, metric) for v in row))
+        table.add_row(label(metric, k, short=True), *(fmt(v, metric) for v in row))
     console.print(table)
 
     latency = Table(title="latency per stage", title_justify="left")
@@ -129,11 +142,14 @@ def _failed_case(case: Case, why: str) -> list[str]:
         f"### {case.id} ({case.type}): {why}",
         "",
         f"- **Question:** {_md(case.question)}",
-        f"- **Answerable:** {'yes' if case.answerable else 'no'}; gold answers: {gold}; "
-        f"gold articles: {', '.join(case.supporting_article_ids) or '-'}",
+        (
+            f"- **Answerable:** {'yes' if case.answerable else 'no'}; gold answers: {gold}; "
+            f"gold articles: {', '.join(case.supporting_article_ids) or '-'}"
+        ),
     ]
     if case.answer is not None:
-        lines.append(f"- **Answer{' (refused)' if case.refused else ''}:** {_md(case.answer)}")
+        refused = f" (refused by {case.refused_by})" if case.refused else ""
+        lines.append(f"- **Answer{refused}:** {_md(case.answer)}")
     for c in case.citations:
         flags = ", ".join(
             name for name, on in (("supported", c["supported"]), ("precise", c["precise"])) if on

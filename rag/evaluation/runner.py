@@ -11,7 +11,6 @@ long) fails that prompt, any other error stops the run.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +18,18 @@ from dataclasses import dataclass, field
 from index.errors import InputError
 from index.records import Hit
 from index.store import HybridStore
-from rag.evaluation.metrics import UNTYPED, Case, aggregate, by_type, citation_precise, hit_rank, score_case
+from rag.evaluation.metrics import (
+    UNTYPED,
+    Case,
+    aggregate,
+    by_type,
+    citation_precise,
+    hit_rank,
+    score_case,
+)
 from rag.evaluation.prompts import Prompt
 from rag.retrieval import Retrieval, retrieve
 
-log = logging.getLogger(__name__)
 
 LISTED = 10  # retrieved passages kept per case (for the report)
 SNIPPET_CHARS = 240
@@ -39,12 +45,21 @@ class EvalResult:
     def as_dict(self) -> dict:
         from dataclasses import asdict
 
+        cases = []
+        for case in self.cases:
+            row = asdict(case)
+            row["timings"] = {stage: round(t, 4) for stage, t in case.timings.items()}
+            cases.append(row)
         return {
             "settings": self.settings,
-            "metrics": self.metrics,
-            "by_type": self.by_type,
-            "cases": [asdict(c) for c in self.cases],
+            "metrics": _rounded(self.metrics),
+            "by_type": {name: _rounded(m) for name, m in self.by_type.items()},
+            "cases": cases,
         }
+
+
+def _rounded(metrics: dict[str, float | int | None]) -> dict[str, float | int | None]:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
 def evaluate(
@@ -115,6 +130,8 @@ def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 -
     case.lang = case.lang or answer.language
     case.answer, case.refused = answer.answer, answer.refused
     case.timings = dict(answer.timings)
+    if answer.refused:
+        case.refused_by = refusal_stage(answer.timings)
     found = retrieve(
         assistant.store,
         answer.standalone_question or prompt.question,
@@ -140,6 +157,13 @@ def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 -
             }
         )
     return score_case(case, k)
+
+
+def refusal_stage(timings: dict[str, float]) -> str:
+    """Which stage refused, read from the stages the assistant timed (it stops at the refusing one)."""
+    if "generate" not in timings:
+        return "retrieval"
+    return "verification" if "verify" in timings else "model"
 
 
 def _add_ranking(case: Case, found: Retrieval) -> None:

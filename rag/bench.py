@@ -1,0 +1,238 @@
+"""`newsrag bench`: ingestion, retrieval and local-LLM performance of one corpus, measured in one run.
+
+Phases, in order, each in a fresh Python process so that its peak RSS (`ru_maxrss`) and
+CPU time are its own; their figures come back as plain dicts:
+
+1. encoder   - sentence-transformers `encode` of the chunk texts ingest will embed (`rag.bench_phases`)
+2. ingest    - `newsrag ingest` into a fresh temporary store
+3. reingest  - the same again, unchanged: everything skipped
+4. reference - the LangChain tutorial pipeline on the same articles
+5. retrieval_N - per size N, ascending: grow a second store to N chunks with stored vectors, time queries
+                 (`rag.bench_retrieval`)
+6. llm       - five fixed questions through retrieval, the real prompt and the local model (`rag.bench_llm`)
+
+While a phase runs, /proc/stat tells how much CPU the rest of the machine used (`others_cpu_share`): a
+benchmark on a shared machine is reported as contended rather than silently slow. Everything is written
+under a temporary directory that is removed at the end; the user's store is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.errors import NewsragError
+from index.settings import Settings
+from rag import bench_llm, bench_phases, bench_retrieval
+from rag.bench_stats import (
+    contention,
+    cpu_busy_seconds,
+    load_average,
+    machine,
+    others_share,
+    rate,
+    ratio,
+    targets,
+)
+
+
+class BenchError(NewsragError):
+    """A benchmark phase failed outside Python (killed, out of memory)."""
+
+
+SKIPPABLE = ("encoder", "reference", "retrieval", "llm")
+DEFAULT_SIZES = (1000, 10_000, 100_000)
+RETRIEVAL_KEYS = ("dense", "bm25", "hybrid")
+
+# (phase name, "start" | "done", that phase's stats or None)
+PhaseCallback = Callable[[str, str, dict[str, Any] | None], None]
+
+
+@dataclass
+class BenchOptions:
+    corpus: Path
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+    queries: int = 100
+    llm_questions: int = len(bench_llm.QUESTIONS)
+    llm_max_tokens: int | None = None  # None: the settings' llm_max_tokens
+    skip: frozenset[str] = field(default_factory=frozenset)
+    progress: bool = True
+
+
+def _child(out: str) -> None:
+    """Entry point of a phase's process: reads (fn, args) pickled on stdin, writes (ok, result, usage)."""
+    fn, args = pickle.load(sys.stdin.buffer)
+    try:
+        outcome: tuple[bool, Any] = (True, fn(*args))
+    except Exception as e:  # noqa: BLE001 - handed to the parent, which raises it: the CLI turns ours into messages
+        traceback.print_exc()
+        outcome = (False, e)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(out, "wb") as f:
+        pickle.dump((*outcome, {"peak_rss_mb": usage.ru_maxrss / 1024.0, "cpu_s": usage.ru_utime + usage.ru_stime}), f)
+
+
+def run_phase(fn: Callable[..., dict[str, Any]], *args: Any, cores: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run `fn(*args)` in a new Python process; returns its result and {wall_s, cpu_s, peak_rss_mb, ...}.
+
+    A plain subprocess rather than multiprocessing: "spawn" re-imports the caller's main module, which
+    breaks under scripts without a main guard, and "fork" would inherit the parent's memory (and torch's
+    thread pool), making peak RSS meaningless.
+    """
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    loadavg = load_average()
+    busy = cpu_busy_seconds()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="newsrag-phase-") as tmp:
+        out = Path(tmp) / "result.pickle"
+        code = f"from rag.bench import _child; _child({str(out)!r})"
+        done = subprocess.run([sys.executable, "-c", code], input=pickle.dumps((fn, args)), env=env, check=False)
+        if not out.exists():
+            raise BenchError(f"The benchmark phase {fn.__name__} died (exit code {done.returncode}); see above.")
+        with out.open("rb") as f:
+            ok, result, usage = pickle.load(f)
+    if not ok:
+        raise result
+    wall = time.perf_counter() - started
+    after = cpu_busy_seconds()
+    machine_busy = None if busy is None or after is None else after - busy
+    return result, {
+        "wall_s": wall,
+        "cpu_s": usage["cpu_s"],
+        "peak_rss_mb": usage["peak_rss_mb"],
+        "others_cpu_share": others_share(machine_busy, usage["cpu_s"], wall, cores),
+        "loadavg_before": list(loadavg),
+    }
+
+
+def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback | None = None) -> dict[str, Any]:
+    """Run every phase not in `options.skip` and return the report (see `rag.bench_cli` for the JSON keys)."""
+    notify = on_phase or (lambda name, status, stats: None)
+    corpus = options.corpus.resolve()
+    info = machine()
+    cores = int(info["cores"] or 1)
+    report: dict[str, Any] = {
+        "corpus": str(corpus),
+        "machine": info,
+        "settings": _settings_summary(settings),
+        "phases": {},
+        "peak_rss_mb": {},
+        "details": {},
+    }
+
+    with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as tmp:
+        work = Path(tmp)
+        # the bench always writes an embedded store of its own, never the user's (or a server's)
+        store_settings = settings.model_copy(update={"home": work / "store", "chroma_url": None})
+
+        def phase(name: str, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+            notify(name, "start", None)
+            result, stats = run_phase(fn, *args, cores=cores)
+            report["phases"][name] = stats
+            report["peak_rss_mb"][name] = round(stats["peak_rss_mb"], 1)
+            report["details"][name] = result
+            notify(name, "done", stats)
+            return result
+
+        if "encoder" not in options.skip:
+            enc = phase("encoder", bench_phases.encoder, store_settings, corpus, options.progress)
+            report.update(
+                articles=enc["articles"],
+                chunks=enc["passages"],
+                encoder_seconds=enc["seconds"],
+                encoder_cpu_seconds=enc["cpu_seconds"],
+                encoder_passages_per_s=rate(enc["passages"], enc["seconds"]),
+                encoder_tokens_per_s=rate(enc["tokens"], enc["seconds"]),
+            )
+        ing = phase("ingest", bench_phases.ingest, store_settings, corpus, options.progress)
+        report.update(
+            articles=ing["articles"],
+            chunks=ing["chunks"],
+            ingest_seconds=ing["seconds"],
+            ingest_cpu_seconds=ing["cpu_seconds"],
+            ingest_articles_per_s=rate(ing["articles"], ing["seconds"]),
+            ingest_chunks_per_s=rate(ing["chunks"], ing["seconds"]),
+        )
+        if "encoder_passages_per_s" in report:
+            report["ingest_vs_encoder"] = ratio(report["ingest_chunks_per_s"], report["encoder_passages_per_s"])
+            # the same ratio on CPU time: CPU-seconds per passage of the encoder over those of ingest
+            report["ingest_vs_encoder_cpu"] = ratio(
+                enc["cpu_seconds"] / max(enc["passages"], 1), ing["cpu_seconds"] / max(ing["chunks"], 1)
+            )
+        re = phase("reingest", bench_phases.reingest, store_settings, corpus, options.progress)
+        report.update(
+            reingest_seconds=re["seconds"],
+            reingest_command_seconds=report["phases"]["reingest"]["wall_s"],
+            reingest_fraction=ratio(re["seconds"], ing["seconds"]),
+            reingest_embedded_chunks=re["chunks"],
+        )
+        if "reference" not in options.skip:
+            ref = phase("reference", bench_phases.reference, store_settings, corpus, work, options.progress)
+            report.update(
+                reference_seconds=ref["seconds"],
+                reference_cpu_seconds=ref["cpu_seconds"],
+                ingest_vs_reference_cpu=ratio(ref["cpu_seconds"], ing["cpu_seconds"]),  # same articles
+                reference_chunks=ref["chunks"],
+                reference_articles_per_s=rate(ref["articles"], ref["seconds"]),
+                reference_chunks_per_s=rate(ref["chunks"], ref["seconds"]),
+                ingest_vs_reference=ratio(report["ingest_articles_per_s"], rate(ref["articles"], ref["seconds"])),
+            )
+        if "retrieval" not in options.skip:
+            report["retrieval"] = {}
+            for size in sorted(set(options.sizes)):
+                got = phase(
+                    f"retrieval_{size}",
+                    bench_retrieval.retrieval,
+                    store_settings,
+                    work / "store",
+                    work / "grown",
+                    size,
+                    options.queries,
+                    options.progress,
+                )
+                report["retrieval"][str(size)] = {key: got[key] for key in (*RETRIEVAL_KEYS, "embed_query", "answer")}
+        if "llm" not in options.skip:
+            got = phase(
+                "llm",
+                bench_llm.llm,
+                store_settings,
+                work / "store",
+                bench_llm.shipped_corpus(),
+                options.llm_questions,
+                options.llm_max_tokens or settings.llm_max_tokens,
+                options.progress,
+            )
+            report["llm"] = {k: v for k, v in got.items() if k != "questions"}
+
+    report["machine"]["loadavg_end"] = list(load_average())
+    report["contention"] = contention(report["phases"])
+    report["targets"] = targets(report)
+    return rounded(report)
+
+
+def _settings_summary(settings: Settings) -> dict[str, Any]:
+    keys = ("embed_model", "embed_batch_size", "threads", "chunk_max_tokens", "llm_ctx", "llm_max_tokens",
+            "retrieve_k", "context_chars")
+    return {k: getattr(settings, k) for k in keys}
+
+
+def rounded(value: Any, digits: int = 4) -> Any:
+    """The report with floats rounded (JSON meant for people and diffs, not for 17 digits)."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, digits) for v in value]
+    return value

@@ -1,0 +1,166 @@
+"""`newsrag bench`: the benchmark command (phases in `rag.bench`), its table and its JSON file.
+
+JSON keys (besides machine, settings, per-phase details): `encoder_passages_per_s`, `ingest_seconds`,
+`ingest_articles_per_s`, `ingest_chunks_per_s`, `ingest_vs_encoder`, `reference_articles_per_s`,
+`ingest_vs_reference`, `reingest_seconds`, `reingest_fraction`,
+`retrieval` -> {size: {"dense"|"bm25"|"hybrid": {"p50_ms", "p95_ms", ...}}},
+`llm` -> {"prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s", "lavrov_ttft_s", ...},
+`peak_rss_mb` -> {phase: MB}, `contention`, `targets` -> {name: {"value", "target", "met"}}.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index.settings import Settings
+
+
+def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in value.split(",") if s.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated chunk counts like 1000,10000, got {value!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise click.BadParameter(f"expected positive chunk counts, got {value!r}")
+    return sizes
+
+
+@click.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="File or folder to benchmark on (default: NEWSRAG_CORPUS, i.e. corpus/).",
+)
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), help="Write all figures here.")
+@click.option("--sizes", default="1000,10000,100000", callback=_sizes, hidden=True,
+              help="Store sizes (chunks) for the retrieval latencies.")
+@click.option("--queries", type=click.IntRange(5, 10_000), default=100, hidden=True,
+              help="Timed queries per mode and size.")
+@click.option("--llm-questions", type=click.IntRange(1, 5), default=5, hidden=True,
+              help="How many of the five questions.")
+@click.option("--llm-max-tokens", type=click.IntRange(1, 4096), default=None, hidden=True,
+              help="Most tokens per answer (default: NEWSRAG_LLM_MAX_TOKENS).")
+@click.option("--skip", type=click.Choice(["encoder", "reference", "retrieval", "llm"]), multiple=True, hidden=True,
+              help="Leave out a phase (repeatable).")
+@click.pass_obj
+def bench(
+    settings: Settings,
+    corpus: Path | None,
+    json_path: Path | None,
+    sizes: tuple[int, ...],
+    queries: int,
+    llm_questions: int,
+    llm_max_tokens: int | None,
+    skip: tuple[str, ...],
+) -> None:
+    """Measure ingestion, retrieval and the local LLM on a corpus, in temporary stores.
+
+    Raw encoder vs `newsrag ingest` vs LangChain's tutorial pipeline, re-ingest, dense/BM25/hybrid
+    latency at 1k/10k/100k chunks, LLM speed on five fixed questions, peak memory per phase, and the
+    performance targets. Your own store is not touched. About 15 minutes for 1,400 articles on 2 cores.
+
+    \b
+    Example:
+      newsrag bench
+      newsrag bench --corpus ../shared/corpora/dpg-nl-2019/articles.jsonl --json bench.json
+    """
+    from rich.console import Console
+
+    from rag.bench import BenchOptions, run_bench
+
+    console = Console(stderr=True)
+    options = BenchOptions(
+        corpus=corpus or settings.corpus,
+        sizes=sizes,
+        queries=queries,
+        llm_questions=llm_questions,
+        llm_max_tokens=llm_max_tokens,
+        skip=frozenset(skip),
+    )
+    if not options.corpus.exists():
+        raise click.BadParameter(f"{options.corpus} does not exist", param_hint="--corpus")
+
+    def on_phase(name: str, status: str, stats: dict[str, Any] | None) -> None:
+        if status == "start":
+            console.rule(f"[bold]{name}")
+        elif stats is not None:
+            share = stats["others_cpu_share"]
+            busy = f", other processes used {share:.0%} of the CPU" if share is not None else ""
+            console.print(
+                f"{name}: {stats['wall_s']:.1f} s wall, {stats['cpu_s']:.1f} s CPU, "
+                f"peak RSS {stats['peak_rss_mb']:.0f} MB{busy}"
+            )
+
+    report = run_bench(settings, options, on_phase)
+    console.print(table(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    met = [t["met"] for t in report["targets"].values() if t["met"] is not None]
+    contended = report["contention"]["contended"]
+    click.echo(
+        f"{report['articles']} articles, {report['chunks']} chunks: "
+        f"ingest {report['ingest_chunks_per_s']:.1f} chunks/s, {sum(met)}/{len(met)} targets met"
+        + (" (CONTENDED: other processes used the CPU; timings are distorted)" if contended else "")
+        + (f"; figures in {json_path}" if json_path else "")
+    )
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}{unit}" if abs(value) < 100 else f"{value:,.0f}{unit}"
+    return f"{value}{unit}"
+
+
+def table(report: dict[str, Any]) -> Any:
+    """The figures as one rich table: measure, value, and the target when there is one."""
+    from rich.table import Table
+
+    marks = {True: "[green]met[/]", False: "[red]not met[/]", None: "-"}
+    goals = report["targets"]
+
+    def goal(name: str) -> str:
+        t = goals.get(name)
+        return f"{t['target']} {marks[t['met']]}" if t else ""
+
+    m = report["machine"]
+    t = Table(title=f"newsrag bench: {report['corpus']}", caption=f"{m['cores']} cores, {m['cpu_model']}")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_column("target")
+    t.add_row("articles / chunks", f"{report.get('articles')} / {report.get('chunks')}", "")
+    t.add_row("raw encoder (passages/s)", _fmt(report.get("encoder_passages_per_s")), "")
+    t.add_row("ingest (articles/s)", _fmt(report.get("ingest_articles_per_s")), "")
+    t.add_row("ingest (chunks/s)", _fmt(report.get("ingest_chunks_per_s")), "")
+    t.add_row("ingest / raw encoder", _fmt(report.get("ingest_vs_encoder"), "x"), goal("ingest_vs_encoder"))
+    t.add_row("  same, on CPU time", _fmt(report.get("ingest_vs_encoder_cpu"), "x"), "")
+    t.add_row("reference pipeline (articles/s)", _fmt(report.get("reference_articles_per_s")), "")
+    t.add_row("ingest / reference (articles/s)", _fmt(report.get("ingest_vs_reference"), "x"),
+              goal("ingest_vs_reference"))
+    t.add_row("  same, on CPU time", _fmt(report.get("ingest_vs_reference_cpu"), "x"), "")
+    seconds = f"{_fmt(report.get('ingest_seconds'))} / {_fmt(report.get('reingest_seconds'))}"
+    t.add_row("ingest / re-ingest (s)", seconds, goal("reingest_fraction"))
+    for size, modes in report.get("retrieval", {}).items():
+        for mode in ("dense", "bm25", "hybrid"):
+            row = modes[mode]
+            target = goal(f"hybrid_p95_ms_at_{size}") if mode == "hybrid" else ""
+            latency = f"{row['p50_ms']:.1f} / {row['p95_ms']:.1f}"
+            t.add_row(f"{mode} @ {int(size):,} p50 / p95 (ms)", latency, target)
+    llm = report.get("llm")
+    if llm:
+        speeds = f"{llm['prompt_tokens_per_s']:.1f} / {llm['gen_tokens_per_s']:.1f}"
+        t.add_row("LLM prompt / generated (tokens/s)", speeds, "")
+        t.add_row("LLM time to first token / total (s)", f"{llm['ttft_s']:.2f} / {llm['total_s']:.2f}", "")
+        t.add_row("LLM TTFT, Lavrov question (s)", _fmt(llm.get("lavrov_ttft_s")), goal("lavrov_ttft_s"))
+    for name, mb in report["peak_rss_mb"].items():
+        t.add_row(f"peak RSS {name} (MB)", f"{mb:,.0f}", "")
+    share = report["contention"]["others_cpu_share"]
+    if share:
+        t.add_row("CPU used by other processes (max)", f"{max(share.values()):.0%}", "")
+    return t

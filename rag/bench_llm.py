@@ -1,0 +1,165 @@
+"""The local LLM phase of `newsrag bench`: five fixed questions about the shipped sample article.
+
+Each question goes through the answering path up to the model: `rag.retrieval.retrieve` on the bench store
+(the benchmark corpus plus the shipped corpus/, so the answer is there among realistic distractors), the
+prompt of `rag.prompts` (fixed system prompt + sources + question), and the real chat model of
+`rag.factory.chat_model` streamed as `Assistant` streams it. Refusal and citation checks are skipped: they
+decide what is shown, not how fast the model is.
+
+Before the five, a warm-up evaluates the fixed part of every prompt (system prompt and the start of the user
+message), as an earlier question in a running server would have; its time is `prefix_warmup_s`. Before
+each question the KV cache is cut back to that fixed prefix, so a question never profits from the previous
+one's passages (the five are about one article and often retrieve the same ones): each TTFT is that of a
+question on a new subject, with only the fixed prefix reused.
+
+Token figures come from llama.cpp's own counters (`llama_perf_context`), reset per question:
+prompt tokens/s = prompt tokens evaluated / prompt evaluation time; generated tokens/s = tokens decoded
+after the first / (total - time to first token), i.e. what a reader watching the stream sees.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from index.settings import Settings
+from rag.bench_stats import median_of, rate
+from rag.language import detect_language
+from rag.prompts import SYSTEM, user_message
+from rag.records import Source
+from rag.retrieval import retrieve
+
+LAVROV = "who mediated in Moscow?"
+QUESTIONS = (
+    LAVROV,
+    "Which countries' foreign ministers negotiated in Moscow, and who were they?",
+    "How long did the delegations of Armenia and Azerbaijan talk in Moscow?",
+    "How many Azerbaijani civilians were killed since 27 September, according to Azerbaijan?",
+    "Wie had Armenië en Azerbeidzjan uitgenodigd voor vredesbesprekingen?",
+)
+WARM_UP = "Which countries lead the Minsk group of the OSCE?"
+
+
+def shipped_corpus() -> Path | None:
+    """The sample corpus/ folder of the project checkout, when there is one."""
+    path = Path(__file__).resolve().parents[1] / "corpus"
+    return path if path.is_dir() else None
+
+
+def llm(
+    settings: Settings,
+    store_home: Path,
+    extra_corpus: Path | None,
+    n_questions: int,
+    max_tokens: int,
+    progress: bool,
+) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from index import factory
+    from index.chunking import hf_token_starts
+    from index.ingest import ingest, record_manager
+    from index.loaders import load_articles
+    from rag.factory import chat_model
+
+    began = time.perf_counter()
+    settings = settings.model_copy(update={"home": store_home, "llm_max_tokens": max_tokens})
+    embeddings = factory.embedder(settings)
+    store = factory.store(settings, embeddings)
+    if extra_corpus is not None:  # idempotent: nothing to do when it is the benchmark corpus itself
+        ingest(
+            load_articles([extra_corpus]),
+            store,
+            record_manager(store_home, store),
+            token_starts=hf_token_starts(embeddings.tokenizer),
+            max_tokens=settings.chunk_max_tokens,
+            progress=False,
+        )
+    started = time.perf_counter()
+    model = chat_model(settings, "local")
+    load_s = time.perf_counter() - started
+    startup_s = time.perf_counter() - began
+
+    llama = model.client.llama  # rag.llms.SharedLlama -> llama_cpp.Llama
+    warm = generate(model, [SystemMessage(SYSTEM), HumanMessage(user_message(WARM_UP, [], "en"))], max_tokens=1)
+    warm_ids = list(llama._input_ids)  # the tokens now in the KV cache
+    fixed: int | None = None
+    rows = []
+    for question in tqdm(QUESTIONS[:n_questions], desc="llm", unit="question", disable=not progress):
+        if fixed is not None:
+            llama.n_tokens = min(llama.n_tokens, fixed)  # keep only the fixed prefix in the KV cache
+        rows.append(ask(model, store, settings, question))
+        ids = list(llama._input_ids)
+        fixed = next((i for i, (a, b) in enumerate(zip(warm_ids, ids)) if a != b), min(len(warm_ids), len(ids)))
+    lavrov = next((r for r in rows if r["question"] == LAVROV), None)
+    return {
+        "prompt_tokens_per_s": median_of(rows, "prompt_tokens_per_s"),
+        "gen_tokens_per_s": median_of(rows, "gen_tokens_per_s"),
+        "ttft_s": median_of(rows, "ttft_s"),
+        "total_s": median_of(rows, "total_s"),
+        "prompt_tokens": median_of(rows, "prompt_tokens"),
+        "prompt_tokens_evaluated": median_of(rows, "prompt_tokens_evaluated"),
+        "lavrov_ttft_s": lavrov["ttft_s"] if lavrov else None,
+        "prefix_warmup_s": warm["ttft_s"],
+        "fixed_prefix_tokens": fixed,
+        "load_s": load_s,
+        "startup_s": startup_s,
+        "questions": rows,
+        "settings": {
+            "threads": settings.threads,
+            "n_ctx": settings.llm_ctx,
+            "max_tokens": max_tokens,
+            "retrieve_k": settings.retrieve_k,
+            "context_chars": settings.context_chars,
+        },
+    }
+
+
+def ask(model: Any, store: Any, settings: Settings, question: str) -> dict[str, Any]:
+    """Retrieve, build the real prompt (as `Assistant` does), stream the answer, time it."""
+    started = time.perf_counter()
+    found = retrieve(store, question, k=settings.retrieve_k, budget_chars=settings.context_chars)
+    retrieve_s = time.perf_counter() - started
+    sources = [Source(n, hit) for n, hit in enumerate(found.hits, start=1)]
+    messages = [SystemMessage(SYSTEM), HumanMessage(user_message(question, sources, detect_language(question)))]
+    return {
+        "question": question,
+        "passages": len(sources),
+        "passage_chars": sum(len(s.hit.text) for s in sources),
+        "retrieve_s": retrieve_s,
+        **generate(model, messages),
+    }
+
+
+def generate(model: Any, messages: list[Any], max_tokens: int | None = None) -> dict[str, Any]:
+    """Stream one answer; time it and read llama.cpp's counters (reset first)."""
+    import llama_cpp
+
+    llama = model.client.llama
+    ctx = llama._ctx.ctx  # llama-cpp-python keeps the llama.cpp context here
+    llama_cpp.llama_perf_context_reset(ctx)
+    parts: list[str] = []
+    ttft = None
+    extra = {"max_tokens": max_tokens} if max_tokens else {}
+    started = time.perf_counter()
+    for chunk in model.stream(messages, **extra):
+        if isinstance(chunk.content, str) and chunk.content:
+            ttft = ttft if ttft is not None else time.perf_counter() - started
+            parts.append(chunk.content)
+    total = time.perf_counter() - started
+    perf = llama_cpp.llama_perf_context(ctx)
+    ttft = ttft if ttft is not None else total
+    return {
+        "answer": "".join(parts).strip()[:300],
+        # after a generation the context holds the whole prompt plus every decoded token
+        "prompt_tokens": llama.n_tokens - perf.n_eval,
+        "prompt_tokens_evaluated": perf.n_p_eval,
+        "gen_tokens": perf.n_eval,
+        "prompt_tokens_per_s": rate(perf.n_p_eval, perf.t_p_eval_ms / 1000.0),
+        "gen_tokens_per_s": rate(perf.n_eval, total - ttft),
+        "ttft_s": ttft,
+        "total_s": total,
+    }

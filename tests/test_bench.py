@@ -1,0 +1,235 @@
+"""`newsrag bench`: statistics helpers, the report's JSON shape (with fake phases), the phase runner, and one
+slow run of the whole command on corpus/ with reduced sizes. No test asserts on time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from rag import bench
+from rag.bench_stats import (
+    contention,
+    latency_summary,
+    median_of,
+    others_share,
+    percentile,
+    rate,
+    ratio,
+    targets,
+)
+from tests.conftest import CORPUS
+
+REQUIRED = (
+    "encoder_passages_per_s",
+    "ingest_chunks_per_s",
+    "ingest_vs_encoder",
+    "ingest_vs_reference",
+    "reingest_seconds",
+    "ingest_seconds",
+)
+LLM_KEYS = ("prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s")
+
+
+@pytest.fixture
+def cli():
+    """The newsrag group with the bench command (registered by ui/cli.py once the lead wires it in)."""
+    from rag.bench_cli import bench as bench_command
+    from ui.cli import cli as group
+
+    if "bench" not in group.commands:
+        group.add_command(bench_command)
+    return group
+
+
+# --- statistics
+
+
+def test_percentile_interpolates_like_numpy():
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert percentile(values, 0) == 1.0
+    assert percentile(values, 100) == 4.0
+    assert percentile(values, 50) == pytest.approx(2.5)
+    assert percentile(values, 95) == pytest.approx(3.85)
+    assert percentile([7.0], 95) == 7.0
+
+
+def test_percentile_rejects_empty_and_out_of_range():
+    with pytest.raises(ValueError, match="at least one value"):
+        percentile([], 50)
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        percentile([1.0], 101)
+
+
+def test_latency_summary_in_milliseconds():
+    summary = latency_summary([0.010, 0.020, 0.030, 0.040, 1.0])
+    assert summary["p50_ms"] == pytest.approx(30.0)
+    assert summary["p95_ms"] == pytest.approx(40.0 + 0.8 * 960.0)
+    assert summary["max_ms"] == pytest.approx(1000.0)
+    assert summary["n"] == 5
+
+
+def test_rates_and_ratios_never_divide_by_zero():
+    assert rate(10, 2.0) == 5.0
+    assert rate(10, 0.0) == 0.0
+    assert ratio(3.0, 0.0) == 0.0
+    assert median_of([{"x": 1}, {"x": 5}, {"x": 3}, {"y": 9}], "x") == 3.0
+    assert median_of([], "x") == 0.0
+
+
+def test_others_share_and_contention():
+    # 2 cores for 10 s = 20 CPU-s; the machine was busy 15 CPU-s, 5 of them ours
+    assert others_share(15.0, 5.0, 10.0, 2) == pytest.approx(0.5)
+    assert others_share(None, 5.0, 10.0, 2) is None
+    assert others_share(4.0, 5.0, 10.0, 2) == 0.0  # never negative (counter granularity)
+    got = contention({"a": {"others_cpu_share": 0.02}, "b": {"others_cpu_share": 0.4}, "c": {}})
+    assert got == {"others_cpu_share": {"a": 0.02, "b": 0.4}, "contended": True}
+    assert contention({})["contended"] is None
+
+
+def test_targets_met_not_met_and_unmeasured():
+    report = {
+        "ingest_vs_encoder": 0.95,
+        "ingest_vs_reference": 1.1,
+        "ingest_seconds": 100.0,
+        "reingest_seconds": 2.0,
+        "retrieval": {"100000": {"hybrid": {"p50_ms": 20.0, "p95_ms": 70.0}}},
+        "llm": {"lavrov_ttft_s": 3.5},
+    }
+    got = targets(report)
+    assert {k: v["met"] for k, v in got.items()} == {
+        "ingest_vs_encoder": True,
+        "ingest_vs_reference": False,
+        "reingest_fraction": True,
+        "hybrid_p95_ms_at_100000": False,
+        "lavrov_ttft_s": True,
+    }
+    assert got["reingest_fraction"]["value"] == pytest.approx(0.02)
+    assert all(t["met"] is None for t in targets({}).values())
+
+
+def test_rounded_keeps_shape():
+    assert bench.rounded({"a": [1.234567, {"b": 2.0000001}], "c": "x", "d": 3}) == {
+        "a": [1.2346, {"b": 2.0}],
+        "c": "x",
+        "d": 3,
+    }
+
+
+# --- the phase runner (a real child process, tiny work)
+
+
+def test_run_phase_returns_result_and_child_usage():
+    from rag.bench_stats import machine
+
+    result, stats = bench.run_phase(machine, cores=2)
+    assert result["cores"] >= 1
+    assert stats["peak_rss_mb"] > 0 and stats["wall_s"] > 0 and stats["cpu_s"] > 0
+    assert set(stats) >= {"wall_s", "cpu_s", "peak_rss_mb", "others_cpu_share", "loadavg_before"}
+
+
+def test_run_phase_raises_the_childs_error():
+    with pytest.raises(ValueError, match="at least one value"):
+        bench.run_phase(percentile, [], 50, cores=2)
+
+
+# --- the report's shape, with every phase faked
+
+
+def _fake_phase(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    latency = {"p50_ms": 5.0, "p95_ms": 9.0, "mean_ms": 6.0, "max_ms": 12.0, "n": 10}
+    canned: dict[str, dict[str, Any]] = {
+        "encoder": {"articles": 2, "passages": 6, "tokens": 600, "seconds": 2.0, "cpu_seconds": 3.0, "load_s": 1.0,
+                    "batch_size": 32},
+        "ingest": {"articles": 2, "added": 2, "unchanged": 0, "chunks": 6, "stored_chunks": 6, "errors": 0,
+                   "seconds": 3.0, "cpu_seconds": 5.0, "startup_s": 1.0},
+        "reingest": {"articles": 2, "added": 0, "unchanged": 2, "chunks": 0, "stored_chunks": 6, "errors": 0,
+                     "seconds": 0.1, "cpu_seconds": 0.1, "startup_s": 1.0},
+        "reference": {"articles": 2, "chunks": 5, "seconds": 2.5, "cpu_seconds": 4.0, "load_s": 1.0},
+        "retrieval": {"grow_seconds": 1.0, "queries": 10,
+                      **{m: latency for m in ("dense", "bm25", "hybrid", "embed_query", "answer")}},
+        "llm": {"prompt_tokens_per_s": 80.0, "gen_tokens_per_s": 20.0, "ttft_s": 3.0, "total_s": 9.0,
+                "lavrov_ttft_s": 3.2, "prefix_warmup_s": 2.0, "questions": []},
+    }
+    stats = {"wall_s": 4.0, "cpu_s": 7.0, "peak_rss_mb": 900.0, "others_cpu_share": 0.01, "loadavg_before": [0.5]}
+    result = canned[fn.__name__]
+    if fn.__name__ == "retrieval":  # (settings, source home, grown home, size, queries, progress)
+        result = {**result, "size": args[3], "added": args[3]}
+    return result, stats
+
+
+def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from index.settings import Settings
+
+    monkeypatch.setattr(bench, "run_phase", _fake_phase)
+    report = bench.run_bench(Settings(), bench.BenchOptions(corpus=CORPUS, sizes=(1000, 100000), progress=False))
+    for key in REQUIRED:
+        assert report[key] > 0, key
+    assert report["ingest_vs_encoder"] == pytest.approx(2.0 / 3.0, abs=1e-3)  # 6 chunks in 3 s vs 6 in 2 s
+    assert report["ingest_vs_reference"] == pytest.approx(2.5 / 3.0, abs=1e-3)  # 2 articles: 3 s vs 2.5 s
+    assert set(report["retrieval"]) == {"1000", "100000"}
+    for modes in report["retrieval"].values():
+        for mode in ("dense", "bm25", "hybrid"):
+            assert {"p50_ms", "p95_ms"} <= set(modes[mode])
+    assert set(LLM_KEYS) <= set(report["llm"])
+    assert set(report["peak_rss_mb"]) == {
+        "encoder", "ingest", "reingest", "reference", "retrieval_1000", "retrieval_100000", "llm"
+    }
+    assert {"cores", "cpu_model"} <= set(report["machine"])
+    assert report["targets"]["hybrid_p95_ms_at_100000"]["met"] is True
+    assert report["contention"]["contended"] is False
+    json.dumps(report)  # serializable as it is
+
+
+def test_skipped_phases_leave_their_targets_unmeasured(monkeypatch: pytest.MonkeyPatch):
+    from index.settings import Settings
+
+    monkeypatch.setattr(bench, "run_phase", _fake_phase)
+    options = bench.BenchOptions(corpus=CORPUS, skip=frozenset({"encoder", "reference", "retrieval", "llm"}))
+    report = bench.run_bench(Settings(), options)
+    assert "encoder_passages_per_s" not in report and "retrieval" not in report
+    assert report["targets"]["ingest_vs_encoder"]["met"] is None
+    assert report["targets"]["reingest_fraction"]["met"] is True
+
+
+def test_cli_writes_json_and_prints_table(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setattr(bench, "run_phase", _fake_phase)
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(cli, ["bench", "--corpus", str(CORPUS), "--json", str(out), "--sizes", "1000"])
+    assert result.exit_code == 0, result.output
+    assert "targets met" in result.output
+    assert json.loads(out.read_text())["retrieval"]["1000"]["hybrid"]["p95_ms"] == 9.0
+
+
+def test_cli_rejects_bad_sizes(cli):
+    result = CliRunner().invoke(cli, ["bench", "--sizes", "10,abc"])
+    assert result.exit_code == 2
+    assert "comma-separated chunk counts" in result.output
+
+
+# --- the real thing, small
+
+
+@pytest.mark.slow
+def test_bench_runs_on_the_shipped_corpus(cli, tmp_path: Path):
+    out = tmp_path / "bench.json"
+    args = ["bench", "--corpus", str(CORPUS), "--json", str(out), "--sizes", "200,1000", "--queries", "10",
+            "--llm-questions", "1", "--llm-max-tokens", "16"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    for key in REQUIRED:
+        assert report[key] > 0, key
+    for size in ("200", "1000"):
+        for mode in ("dense", "bm25", "hybrid"):
+            assert report["retrieval"][size][mode]["p50_ms"] > 0
+            assert report["retrieval"][size][mode]["p95_ms"] >= report["retrieval"][size][mode]["p50_ms"]
+    for key in LLM_KEYS:
+        assert report["llm"][key] > 0, key
+    assert all(mb > 0 for mb in report["peak_rss_mb"].values())
+    assert report["reingest_embedded_chunks"] == 0  # the unchanged corpus was skipped
+    assert report["details"]["retrieval_1000"]["size"] == 1000
+    assert report["details"]["llm"]["questions"][0]["answer"]
