@@ -111,7 +111,7 @@ def test_main_ui_streams_a_cited_answer_and_highlights_the_source(browser, home)
         expect(marker).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
         print(f"main UI: answer with the local model in {time.monotonic() - started:.1f} s")
         expect(page.locator("#nr-chat .nr-text")).to_contain_text("Lavrov")
-        expect(page.locator("#nr-chat .nr-sources li")).to_have_count(1)
+        expect(page.locator("#nr-chat .nr-sources li").first).to_be_visible()  # one or more cited sources
         expect(page.get_by_text("Timings")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "01-main-answer.png")
 
