@@ -18,6 +18,7 @@ under a temporary directory that is removed at the end; the user's store is neve
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import resource
@@ -44,6 +45,8 @@ from rag.bench_stats import (
     ratio,
     targets,
 )
+
+log = logging.getLogger(__name__)
 
 
 class BenchError(NewsragError):
@@ -136,17 +139,29 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
         # the bench always writes an embedded store of its own, never the user's (or a server's)
         store_settings = settings.model_copy(update={"home": work / "store", "chroma_url": None})
 
-        def phase(name: str, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        def phase(name: str, fn: Callable[..., dict[str, Any]], *args: Any, required: bool = False) -> Any:
+            """The phase's result; None when an optional phase failed (recorded under "failed")."""
             notify(name, "start", None)
-            result, stats = run_phase(fn, *args, cores=cores)
+            try:
+                result, stats = run_phase(fn, *args, cores=cores)
+            except Exception as e:
+                if required:
+                    raise
+                # keep the figures of the other phases: a 30-minute run should not be lost to one phase
+                log.error("benchmark phase %s failed: %s", name, e)
+                report.setdefault("failed", {})[name] = f"{type(e).__name__}: {e}"
+                notify(name, "failed", None)
+                return None
             report["phases"][name] = stats
             report["peak_rss_mb"][name] = round(stats["peak_rss_mb"], 1)
             report["details"][name] = result
             notify(name, "done", stats)
             return result
 
+        enc = None
         if "encoder" not in options.skip:
             enc = phase("encoder", bench_phases.encoder, store_settings, corpus, options.progress)
+        if enc is not None:
             report.update(
                 articles=enc["articles"],
                 chunks=enc["passages"],
@@ -155,7 +170,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                 encoder_passages_per_s=rate(enc["passages"], enc["seconds"]),
                 encoder_tokens_per_s=rate(enc["tokens"], enc["seconds"]),
             )
-        ing = phase("ingest", bench_phases.ingest, store_settings, corpus, options.progress)
+        ing = phase("ingest", bench_phases.ingest, store_settings, corpus, options.progress, required=True)
         report.update(
             articles=ing["articles"],
             chunks=ing["chunks"],
@@ -164,21 +179,24 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
             ingest_articles_per_s=rate(ing["articles"], ing["seconds"]),
             ingest_chunks_per_s=rate(ing["chunks"], ing["seconds"]),
         )
-        if "encoder_passages_per_s" in report:
+        if enc is not None:
             report["ingest_vs_encoder"] = ratio(report["ingest_chunks_per_s"], report["encoder_passages_per_s"])
             # the same ratio on CPU time: CPU-seconds per passage of the encoder over those of ingest
             report["ingest_vs_encoder_cpu"] = ratio(
                 enc["cpu_seconds"] / max(enc["passages"], 1), ing["cpu_seconds"] / max(ing["chunks"], 1)
             )
         re = phase("reingest", bench_phases.reingest, store_settings, corpus, options.progress)
-        report.update(
-            reingest_seconds=re["seconds"],
-            reingest_command_seconds=report["phases"]["reingest"]["wall_s"],
-            reingest_fraction=ratio(re["seconds"], ing["seconds"]),
-            reingest_embedded_chunks=re["chunks"],
-        )
+        if re is not None:
+            report.update(
+                reingest_seconds=re["seconds"],
+                reingest_command_seconds=report["phases"]["reingest"]["wall_s"],
+                reingest_fraction=ratio(re["seconds"], ing["seconds"]),
+                reingest_embedded_chunks=re["chunks"],
+            )
+        ref = None
         if "reference" not in options.skip:
             ref = phase("reference", bench_phases.reference, store_settings, corpus, work, options.progress)
+        if ref is not None:
             report.update(
                 reference_seconds=ref["seconds"],
                 reference_cpu_seconds=ref["cpu_seconds"],
@@ -201,6 +219,8 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                     options.queries,
                     options.progress,
                 )
+                if got is None:
+                    break  # the larger sizes grow the same store
                 report["retrieval"][str(size)] = {key: got[key] for key in (*RETRIEVAL_KEYS, "embed_query", "answer")}
         if "llm" not in options.skip:
             got = phase(
@@ -213,7 +233,8 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                 options.llm_max_tokens or settings.llm_max_tokens,
                 options.progress,
             )
-            report["llm"] = {k: v for k, v in got.items() if k != "questions"}
+            if got is not None:
+                report["llm"] = {k: v for k, v in got.items() if k != "questions"}
 
     report["machine"]["loadavg_end"] = list(load_average())
     report["contention"] = contention(report["phases"])

@@ -88,6 +88,8 @@ def bench(
     def on_phase(name: str, status: str, stats: dict[str, Any] | None) -> None:
         if status == "start":
             console.rule(f"[bold]{name}")
+        elif status == "failed":
+            console.print(f"[red]{name} failed[/]; the other phases go on")
         elif stats is not None:
             share = stats["others_cpu_share"]
             busy = f", other processes used {share:.0%} of the CPU" if share is not None else ""
@@ -100,6 +102,9 @@ def bench(
     console.print(table(report))
     if json_path is not None:
         json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    if report.get("failed"):
+        failed = "; ".join(f"{name}: {error}" for name, error in report["failed"].items())
+        raise click.ClickException(f"Benchmark phases failed (the other figures are reported): {failed}")
     met = [t["met"] for t in report["targets"].values() if t["met"] is not None]
     contended = report["contention"]["contended"]
     click.echo(

@@ -70,7 +70,8 @@ def grow(store: Any, rows: dict[str, list], target: int, progress: bool) -> tupl
             ids = [rows["ids"][i % n] + (f"~{i // n}" if i >= n else "") for i in picks]
             docs = [rows["documents"][i % n] for i in picks]
             metas = [rows["metadatas"][i % n] for i in picks]
-            collection.add(ids=ids, embeddings=[rows["embeddings"][i % n] for i in picks], documents=docs, metadatas=metas)
+            vectors = [rows["embeddings"][i % n] for i in picks]
+            collection.add(ids=ids, embeddings=vectors, documents=docs, metadatas=metas)
             store.catalog.upsert_chunks((i, m["article_id"], d, m) for i, d, m in zip(ids, docs, metas))
             bar.update(len(ids))
     return target - have, time.perf_counter() - started

@@ -21,7 +21,7 @@ _THRESHOLD = re.compile(r"^\s*([A-Za-z0-9_@]+)\s*=\s*([0-9]*\.?[0-9]+)\s*$")
 
 def parse_thresholds(values: tuple[str, ...] | list[str]) -> dict[str, float]:
     """`("answer_accuracy=0.8", "mrr=0.5,hit_at_k=0.9")` -> {metric: bar}; BadParameter names a bad one."""
-    from rag.evaluation.metrics import METRICS
+    from rag.evaluation.metrics import COUNTS, METRICS
 
     out: dict[str, float] = {}
     for value in values:
@@ -30,8 +30,8 @@ def parse_thresholds(values: tuple[str, ...] | list[str]) -> dict[str, float]:
             if not match:
                 raise click.BadParameter(f"expected METRIC=VALUE such as answer_accuracy=0.8, got {item!r}", param_hint="--fail-under")
             name = match.group(1)
-            if name not in METRICS or name == "n":
-                known = ", ".join(m for m in METRICS if m != "n")
+            if name not in METRICS or name in COUNTS:
+                known = ", ".join(m for m in METRICS if m not in COUNTS)
                 raise click.BadParameter(f"unknown metric {name!r}; expected one of {known}", param_hint="--fail-under")
             out[name] = float(match.group(2))
     return out
@@ -59,7 +59,7 @@ def below(metrics: dict, thresholds: dict[str, float]) -> list[str]:
 @click.option("--corpus", "corpus", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Ingest this corpus (file or folder; repeatable) into a store of its own and evaluate on it.")
 @click.option("--llm", type=click.Choice(BACKENDS), default=None, help="LLM backend (default: NEWSRAG_LLM).")
-@click.option("-k", type=click.IntRange(1, 100), default=5, show_default=True, help="Cut-off of hit@k.")
+@click.option("-k", type=click.IntRange(1, 100), default=5, show_default=True, help="Cut-off of hit@k (answers still get NEWSRAG_RETRIEVE_K passages).")
 @click.option("--retrieval-only", is_flag=True, help="Score retrieval alone; no answers are generated (fast).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N prompts.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics and every case as JSON.")

@@ -195,6 +195,21 @@ def test_skipped_phases_leave_their_targets_unmeasured(monkeypatch: pytest.Monke
     assert report["targets"]["reingest_fraction"]["met"] is True
 
 
+def test_a_failed_phase_keeps_the_other_figures(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    def failing_llm(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        if fn.__name__ == "llm":
+            raise bench.BenchError("The benchmark phase llm died (exit code -15); see above.")
+        return _fake_phase(fn, *args, cores=cores)
+
+    monkeypatch.setattr(bench, "run_phase", failing_llm)
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(cli, ["bench", "--corpus", str(CORPUS), "--json", str(out), "--sizes", "1000"])
+    assert result.exit_code == 1
+    assert "llm: BenchError" in result.output
+    report = json.loads(out.read_text())
+    assert "llm" not in report and report["retrieval"]["1000"]["hybrid"]["p95_ms"] == 9.0
+
+
 def test_cli_writes_json_and_prints_table(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setattr(bench, "run_phase", _fake_phase)
     out = tmp_path / "out.json"

@@ -138,7 +138,7 @@ def test_aggregate_computes_every_metric_from_cases():
         _case("unanswerable-answered", type="u", answerable=False, answer="Eurovision [1].", citations=[_cit(1, False)]),
     ]
     m = aggregate(cases, k=5)
-    assert m["n"] == 6
+    assert (m["n"], m["n_ranked"], m["n_scored"], m["n_unanswerable"]) == (6, 4, 4, 2)
     assert m["hit_at_k"] == pytest.approx(2 / 4)  # ranks 1, 4 within 5; None and 10 not
     assert m["mrr"] == pytest.approx((1 + 1 / 4 + 0 + 1 / 10) / 4)
     assert m["answer_accuracy"] == pytest.approx(2 / 4)  # "right" and "bad-marker" contain Lavrov
@@ -326,6 +326,7 @@ def test_eval_writes_json_report_junit_and_plot(fake_models, files, tmp_path: Pa
     assert {t.get("name") for t in suite.iter("testcase") if t.find("failure") is not None} == failed
     report = (out / "r.md").read_text(encoding="utf-8")
     assert "## Metrics" in report and f"## Failed prompts ({len(failed)} of 3)" in report
+    assert "| answerable | 3 |" in report  # the refusal gate's evidence
     assert (out / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

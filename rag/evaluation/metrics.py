@@ -1,6 +1,8 @@
 """Per-prompt scores and their aggregation, overall and by prompt type. Pure functions over `Case`s.
 
-Definitions (a metric with no eligible prompt is None, shown as "-"):
+A metric with no eligible prompt is None, shown as "-".
+Counts: `n` prompts, `n_ranked` with gold articles, `n_scored` with gold answers scored on a generated
+answer, `n_unanswerable`. Definitions:
 - `hit_at_k`, `mrr`: prompts with `supporting_article_ids`. `hit_rank` is the 1-based rank of the first
   passage from a gold article in the fused ranking (`Retrieval.candidates`, passages, not articles);
   a gold article outside the ranking counts as a miss (reciprocal rank 0).
@@ -40,7 +42,8 @@ QUALITY = (
     "refusal_accuracy",
     "false_refusal_rate",
 )
-METRICS = ("n", *QUALITY, *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95")))
+COUNTS = ("n", "n_ranked", "n_scored", "n_unanswerable")  # prompts in all, with gold articles, ...
+METRICS = (*COUNTS, *QUALITY, *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95")))
 
 _MARKER = re.compile(r"\[[ \t]*[0-9]+(?:[ \t]*,[ \t]*[0-9]+)*[ \t]*\]")
 
@@ -186,6 +189,9 @@ def aggregate(cases: Sequence[Case], k: int) -> dict[str, float | int | None]:
     citations = [cit for c in answered if c.answerable for cit in c.citations]
     out: dict[str, float | int | None] = {
         "n": len(cases),
+        "n_ranked": len(gold),
+        "n_scored": len(scored),
+        "n_unanswerable": sum(1 for c in cases if not c.answerable),
         "hit_at_k": _share([c.hit_rank is not None and c.hit_rank <= k for c in gold]),
         "mrr": _mean([reciprocal_rank(c.hit_rank) for c in gold]),
         "context_recall": _share([bool(c.context_hit) for c in gold]),

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.evaluation.metrics import QUALITY, STAGES, Case
+from rag.evaluation.metrics import COUNTS, QUALITY, STAGES, Case, percentile
 from rag.evaluation.runner import EvalResult
 
 LABELS = {"hit_at_k": "hit@{k}", "mrr": "MRR"}
@@ -32,7 +32,7 @@ def label(metric: str, k: int, short: bool = False) -> str:
 def fmt(value: float | None, metric: str = "") -> str:
     if value is None:
         return "-"
-    if metric == "n" or isinstance(value, int):
+    if metric in COUNTS or isinstance(value, int):
         return str(value)
     if metric.startswith("latency_"):
         return f"{value:.2f} s"
@@ -76,7 +76,10 @@ def print_table(result: EvalResult, console=None) -> None:  # noqa: ANN001 - ric
     table.add_column("all", justify="right", style="bold", no_wrap=True)
     for name in types:
         table.add_column(name, justify="right", overflow="fold")
-    table.add_row("n", *(str(m["n"]) for m in [result.metrics, *(result.by_type[t] for t in types)]))
+    for count in COUNTS:
+        row = [result.metrics, *(result.by_type[t] for t in types)]
+        if count == "n" or result.metrics.get(count):
+            table.add_row(count.replace("_", " "), *(str(m.get(count, 0)) for m in row))
     for metric in QUALITY:
         row = [result.metrics.get(metric)] + [result.by_type[t].get(metric) for t in types]
         if all(v is None for v in row):
@@ -117,15 +120,16 @@ def markdown(result: EvalResult) -> str:
         "",
     ]
     types = list(result.by_type)
-    lines.append("| metric | all | " + " | ".join(f"{t} ({result.by_type[t]['n']})" for t in types) + " |")
+    lines.append("| metric | all | " + " | ".join(types) + " |")
     lines.append("|---|---:|" + "---:|" * len(types))
     for metric in result.metrics:
-        if metric == "n":
+        if metric in COUNTS and metric != "n" and not result.metrics[metric]:
             continue
         row = [result.metrics[metric]] + [result.by_type[t].get(metric) for t in types]
         if all(v is None for v in row):
             continue
         lines.append(f"| {label(metric, k)} | " + " | ".join(fmt(v, metric) for v in row) + " |")
+    lines += _gate_evidence(result.cases)
     failed = [(c, failure_reason(c, k)) for c in result.cases]
     failed = [(c, why) for c, why in failed if why]
     lines += ["", f"## Failed prompts ({len(failed)} of {len(result.cases)})", ""]
@@ -134,6 +138,29 @@ def markdown(result: EvalResult) -> str:
     for case, why in failed:
         lines += _failed_case(case, why)
     return "\n".join(lines) + "\n"
+
+
+def _gate_evidence(cases: Sequence[Case]) -> list[str]:
+    """Best dense similarity per prompt, answerable vs not: what the refusal threshold is calibrated on."""
+    groups = {
+        "answerable": [c.best_dense for c in cases if c.answerable and c.best_dense is not None],
+        "unanswerable": [c.best_dense for c in cases if not c.answerable and c.best_dense is not None],
+    }
+    if not any(groups.values()):
+        return []
+    qs = (0, 5, 25, 50, 75, 95, 100)
+    lines = [
+        "",
+        "## Refusal evidence: best dense similarity per prompt",
+        "",
+        "| prompts | n | " + " | ".join("min" if q == 0 else "max" if q == 100 else f"p{q}" for q in qs) + " |",
+        "|---|---:|" + "---:|" * len(qs),
+    ]
+    for name, values in groups.items():
+        if values:
+            cells = " | ".join(f"{percentile(values, q):.3f}" for q in qs)
+            lines.append(f"| {name} | {len(values)} | {cells} |")
+    return lines
 
 
 def _failed_case(case: Case, why: str) -> list[str]:

@@ -30,7 +30,6 @@ from rag.evaluation.metrics import (
 from rag.evaluation.prompts import Prompt
 from rag.retrieval import Retrieval, retrieve
 
-
 LISTED = 10  # retrieved passages kept per case (for the report)
 SNIPPET_CHARS = 240
 
