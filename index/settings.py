@@ -27,7 +27,7 @@ def _default_cache() -> Path:
 class Settings(BaseSettings):
     """Every setting of newsrag. Each field's description is its documentation (checked by a test)."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_file=".env", extra="ignore", env_parse_none_str="none")
 
     # --- where things live
     home: Path = Field(
@@ -90,7 +90,15 @@ class Settings(BaseSettings):
 
     retrieve_k: int = Field(4, ge=1, le=20, description="Passages given to the model per question.")
     context_chars: int = Field(
-        1800, ge=200, description="Most characters of passages in one prompt (keeps the local model fast)."
+        1800, ge=200, description="Most characters of passage text the model reads per question (rag.focus)."
+    )
+    focus_margin: float | None = Field(
+        0.03,
+        ge=0.0,
+        description=(
+            "Give the model only passage sentences whose similarity to the question is within this of the "
+            "best sentence (calibrated for the default model); 'none': fill context_chars best first."
+        ),
     )
     min_relevance: float = Field(
         0.78,

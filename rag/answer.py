@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage
 
 from index.errors import InputError
 from index.store import HybridStore
 from rag import refusal
 from rag.citations import CitationStream, cite_uncited, renumber, verify
 from rag.extractive import extract
+from rag.focus import focused_sources
 from rag.language import detect_language
-from rag.prompts import NOT_FOUND, SYSTEM, condense_message, user_message
+from rag.prompts import NOT_FOUND, answer_messages, condense_message, prefix_messages
 from rag.records import Answer, Source
 from rag.retrieval import Filters, retrieve
 
@@ -62,7 +63,8 @@ class Assistant:
     embeddings: Embeddings
     llm: Any | None  # a LangChain chat model; None: extractive
     k: int = 4
-    budget_chars: int = 1800
+    budget_chars: int = 1800  # characters of passage text the model reads (rag.focus)
+    focus_margin: float | None = 0.03  # rag.focus: sentences within this of the best one
     min_relevance: float = refusal.MIN_RELEVANCE
     min_support: float = refusal.MIN_SUPPORT
     max_question_chars: int = 1000
@@ -94,7 +96,7 @@ class Assistant:
         timings["condense"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        found = retrieve(self.store, standalone, k=self.k, budget_chars=self.budget_chars, filters=filters)
+        found = retrieve(self.store, standalone, k=self.k, filters=filters)
         timings["retrieve"] = time.perf_counter() - t
 
         answer = Answer(question=question, answer="", refused=False, language=language, timings=timings)
@@ -105,12 +107,14 @@ class Assistant:
             yield self._refuse(answer, found.candidates, started)
             return
 
-        sources = [Source(n, hit) for n, hit in enumerate(found.hits, start=1)]
         t = time.perf_counter()
         if self.llm is None:
+            sources = [Source(n, hit) for n, hit in enumerate(found.hits, start=1)]
             raw = extract(standalone, sources, self._scorer)
             yield renumber(raw, len(sources))[0]
         else:
+            sources = focused_sources(standalone, found.hits, self._scorer, self.budget_chars, self.focus_margin)
+            timings["focus"] = time.perf_counter() - t
             parts: list[str] = []  # the model's own text; what is shown is renumbered on the fly
             for delta in self._generate(standalone, sources, language, timings, parts):
                 if delta:
@@ -137,11 +141,11 @@ class Assistant:
         yield answer
 
     def warm_up(self) -> None:
-        """Load the model and evaluate the fixed system prompt once, so the first question does not pay for
+        """Load the model and evaluate the fixed prompt prefix once, so the first question does not pay for
         either (llama.cpp keeps the evaluated prefix for the next prompt that shares it)."""
         self.embeddings.embed_query("warm-up")
         if self.llm is not None:
-            self.llm.bind(max_tokens=1).invoke([SystemMessage(SYSTEM), HumanMessage("Sources:")])
+            self.llm.bind(max_tokens=1).invoke([*prefix_messages(), HumanMessage("Sources:")])
 
     # --- stages
     def _validate(self, question: str) -> str:
@@ -175,7 +179,7 @@ class Assistant:
         parts: list[str],
     ) -> Iterator[str]:
         """Stream the model's answer, renumbered for display; the raw text is collected in `parts`."""
-        messages = [SystemMessage(SYSTEM), HumanMessage(user_message(question, sources, language))]
+        messages = answer_messages(question, sources, language)
         citing = CitationStream(len(sources))
         started = time.perf_counter()
         held = ""  # hold the start back until it cannot be NOT_FOUND

@@ -2,7 +2,8 @@
 
 Each question goes through the answering path up to the model: `rag.retrieval.retrieve` on the bench store
 (the benchmark corpus plus the shipped corpus/, so the answer is there among realistic distractors), the
-prompt of `rag.prompts` (fixed system prompt + sources + question), and the real chat model of
+passages focused on the question (`rag.focus`, timed as `focus_s`), the prompt of `rag.prompts` (fixed
+system prompt + sources + question), and the real chat model of
 `rag.factory.chat_model` streamed as `Assistant` streams it. Refusal and citation checks are skipped: they
 decide what is shown, not how fast the model is.
 
@@ -13,7 +14,8 @@ one's passages (the five are about one article and often retrieve the same ones)
 question on a new subject, with only the fixed prefix reused.
 
 Token figures come from llama.cpp's own counters (`llama_perf_context`), reset per question:
-prompt tokens/s = prompt tokens evaluated / prompt evaluation time; generated tokens/s = tokens decoded
+`ttft_s` and `total_s` run from the question (retrieval and focusing included; `model_ttft_s` is the model's
+part); prompt tokens/s = prompt tokens evaluated / prompt evaluation time; generated tokens/s = tokens decoded
 after the first / (total - time to first token), i.e. what a reader watching the stream sees.
 """
 
@@ -23,13 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
-
 from index.settings import Settings
 from rag.bench_stats import median_of, rate
+from rag.focus import focused_sources
 from rag.language import detect_language
-from rag.prompts import SYSTEM, user_message
-from rag.records import Source
+from rag.prompts import answer_messages
 from rag.retrieval import retrieve
 
 LAVROV = "who mediated in Moscow?"
@@ -63,6 +63,7 @@ def llm(
     from index.chunking import hf_token_starts
     from index.ingest import ingest, record_manager
     from index.loaders import load_articles
+    from rag.answer import embedding_scorer
     from rag.factory import chat_model
 
     began = time.perf_counter()
@@ -84,14 +85,15 @@ def llm(
     startup_s = time.perf_counter() - began
 
     llama = model.client.llama  # rag.llms.SharedLlama -> llama_cpp.Llama
-    warm = generate(model, [SystemMessage(SYSTEM), HumanMessage(user_message(WARM_UP, [], "en"))], max_tokens=1)
+    warm = generate(model, answer_messages(WARM_UP, [], "en"), max_tokens=1)
     warm_ids = list(llama._input_ids)  # the tokens now in the KV cache
     fixed: int | None = None
+    score = embedding_scorer(embeddings)
     rows = []
     for question in tqdm(QUESTIONS[:n_questions], desc="llm", unit="question", disable=not progress):
         if fixed is not None:
             llama.n_tokens = min(llama.n_tokens, fixed)  # keep only the fixed prefix in the KV cache
-        rows.append(ask(model, store, settings, question))
+        rows.append(ask(model, store, score, settings, question))
         ids = list(llama._input_ids)
         fixed = next((i for i, (a, b) in enumerate(zip(warm_ids, ids)) if a != b), min(len(warm_ids), len(ids)))
     lavrov = next((r for r in rows if r["question"] == LAVROV), None)
@@ -100,6 +102,8 @@ def llm(
         "gen_tokens_per_s": median_of(rows, "gen_tokens_per_s"),
         "ttft_s": median_of(rows, "ttft_s"),
         "total_s": median_of(rows, "total_s"),
+        "model_ttft_s": median_of(rows, "model_ttft_s"),
+        "focus_s": median_of(rows, "focus_s"),
         "prompt_tokens": median_of(rows, "prompt_tokens"),
         "prompt_tokens_evaluated": median_of(rows, "prompt_tokens_evaluated"),
         "lavrov_ttft_s": lavrov["ttft_s"] if lavrov else None,
@@ -118,19 +122,28 @@ def llm(
     }
 
 
-def ask(model: Any, store: Any, settings: Settings, question: str) -> dict[str, Any]:
+def ask(model: Any, store: Any, score: Any, settings: Settings, question: str) -> dict[str, Any]:
     """Retrieve, build the real prompt (as `Assistant` does), stream the answer, time it."""
     started = time.perf_counter()
-    found = retrieve(store, question, k=settings.retrieve_k, budget_chars=settings.context_chars)
+    found = retrieve(store, question, k=settings.retrieve_k)
     retrieve_s = time.perf_counter() - started
-    sources = [Source(n, hit) for n, hit in enumerate(found.hits, start=1)]
-    messages = [SystemMessage(SYSTEM), HumanMessage(user_message(question, sources, detect_language(question)))]
+    started = time.perf_counter()
+    sources = focused_sources(question, found.hits, score, settings.context_chars, settings.focus_margin)
+    focus_s = time.perf_counter() - started
+    messages = answer_messages(question, sources, detect_language(question))
+    got = generate(model, messages)
+    before = retrieve_s + focus_s  # what the user waits for before the model starts
     return {
+        **got,
         "question": question,
         "passages": len(sources),
         "passage_chars": sum(len(s.hit.text) for s in sources),
+        "prompt_source_chars": sum(len(s.text) for s in sources),
         "retrieve_s": retrieve_s,
-        **generate(model, messages),
+        "focus_s": focus_s,
+        "model_ttft_s": got["ttft_s"],
+        "ttft_s": before + got["ttft_s"],
+        "total_s": before + got["total_s"],
     }
 
 

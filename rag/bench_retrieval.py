@@ -121,7 +121,7 @@ def retrieval(
         mode: (lambda q, m=mode: search(store, q, k=K, mode=m)) for mode in MODES  # type: ignore[misc]
     }
     timed["embed_query"] = embeddings.embed_query
-    timed["answer"] = lambda q: retrieve(store, q, k=settings.retrieve_k, budget_chars=settings.context_chars)
+    timed["answer"] = lambda q: retrieve(store, q, k=settings.retrieve_k)
     from tqdm import tqdm
 
     for name, fn in tqdm(timed.items(), desc=f"queries at {size}", unit="mode", disable=not progress):

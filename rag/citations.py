@@ -46,6 +46,20 @@ _GLUED = re.compile(rf"([.!?…][\"'”’»)]*)(?={_MARKER})")
 _CONTENT = re.compile(r"[^\W_]")  # a letter or digit
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 _WORD = re.compile(r"[^\W\d_]+")
+_YEAR_RANGE = re.compile(r"\b((?:1[89]|20)[0-9]{2})\s*[-–]\s*((?:1[89]|20)?[0-9]{2})\b")
+_NUMBER_WORDS = {
+    word: str(value)
+    for words, value in (
+        (("one",), 1), (("two", "twee"), 2), (("three", "drie"), 3), (("four", "vier"), 4), (("five", "vijf"), 5),
+        (("six", "zes"), 6), (("seven", "zeven"), 7), (("eight", "acht"), 8), (("nine", "negen"), 9),
+        (("ten", "tien"), 10), (("eleven", "elf"), 11), (("twelve", "twaalf"), 12), (("twenty", "twintig"), 20),
+        (("thirty", "dertig"), 30), (("forty", "veertig"), 40), (("fifty", "vijftig"), 50),
+        (("hundred", "honderd"), 100), (("thousand", "duizend"), 1000),
+    )
+    for word in words
+}  # fmt: skip
+# A claim number the candidate does not state: the candidate cannot support that claim.
+NUMBER_PENALTY = 0.15
 # Capitalised at the start of a sentence without being names (English and Dutch, casefolded).
 _NOT_NAMES = frozenset({
     "the", "a", "an", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "you", "his",
@@ -132,21 +146,39 @@ def _numbers(text: str) -> set[str]:
     return {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
 
 
+def _stated_numbers(text: str) -> set[str]:
+    """The numbers a candidate states: digits, number words (English, Dutch), and both forms of a year
+    range's end ("1991-94" states 94 and 1994; "1991-1994" states 1994 and 94)."""
+    out = _numbers(text)
+    out |= {_NUMBER_WORDS[w] for w in _WORD.findall(text.casefold()) if w in _NUMBER_WORDS}
+    for first, last in _YEAR_RANGE.findall(text):
+        out |= {first[:2] + last[-2:], last[-2:]}
+    return out
+
+
 def combined_score(similarity: float, claim_keys: set[str], candidate: str) -> float:
-    """`s + LEX_WEIGHT * lex * (1 - s)`: the scorer's similarity, lifted by shared names and numbers.
+    """`s + LEX_WEIGHT * lex * (1 - s)`: the scorer's similarity, lifted by shared names and numbers,
+    times `1 - NUMBER_PENALTY` when the claim has a number the candidate does not state.
 
     `s` is the similarity clipped to [0, 1]. `lex` is the fraction of the claim's keys (`_keys`: names
     and numbers) that occur in the candidate as a word (case-sensitive) or a number; 0 when the claim
     has none. Names and numbers survive translation, so this helps exactly where an English claim meets
-    a Dutch passage. It only ever raises the score (a translated name must not count against a
-    sentence), stays in [0, 1], and keeps the scorer's order among candidates with equal `lex`.
+    a Dutch passage. A missing name never counts against a sentence (names get translated); a missing
+    number does: "376 civilians were killed" is close in meaning to "31 civilians were killed", and
+    a small model does copy the wrong number. Numbers are compared as stated (`_stated_numbers`: digits
+    without separators, number words, year ranges). The result stays in [0, 1] and keeps the scorer's
+    order among candidates with equal `lex` and penalty.
     """
     s = min(max(similarity, 0.0), 1.0)
     if not claim_keys:
         return s
-    present = set(_WORD.findall(candidate)) | _numbers(candidate)
+    stated = _stated_numbers(candidate)
+    present = set(_WORD.findall(candidate)) | stated
     lex = len(claim_keys & present) / len(claim_keys)
-    return s + LEX_WEIGHT * lex * (1.0 - s)
+    lifted = s + LEX_WEIGHT * lex * (1.0 - s)
+    if any(k.isdigit() and k not in stated for k in claim_keys):
+        return lifted * (1.0 - NUMBER_PENALTY)
+    return lifted
 
 
 def _claims(answer_text: str, lang: str | None) -> list[tuple[str, list[int]]]:

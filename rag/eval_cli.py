@@ -137,7 +137,6 @@ def _run(settings: Settings, prompts: Path, corpus: tuple[Path, ...], llm: str |
         assistant=bot,
         k=k,
         retrieve_k=own.retrieve_k,
-        budget_chars=own.context_chars,
         settings={
             "prompts": str(prompts),
             "corpus": [str(p) for p in corpus] or f"configured store ({own.home})",

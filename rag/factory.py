@@ -39,6 +39,7 @@ def assistant(settings: Settings, backend: str | None = None) -> Assistant:
         llm=chat_model(settings, backend),
         k=settings.retrieve_k,
         budget_chars=settings.context_chars,
+        focus_margin=settings.focus_margin,
         min_relevance=settings.min_relevance,
         min_support=settings.min_support,
         max_question_chars=settings.max_question_chars,

@@ -1,13 +1,21 @@
 """Prompts are data: module constants rendered strictly (a missing variable is an error).
 
-The system prompt is fixed, with no per-question text, so that llama.cpp can reuse its evaluated prefix
-across questions (time to first token on 2 cores). Everything that varies goes into the user message.
+The system prompt and the worked examples after it are fixed, with no per-question text, so that llama.cpp
+reuses their evaluated prefix across questions (time to first token on 2 cores): they cost once, at
+warm-up. Everything that varies goes into the last user message.
+
+The examples are invented (fictional places, people and papers, so nothing of them can pass for an answer
+about the user's articles) and show a 1.5B model what the rules alone do not get across: answer from a
+source in another language, copy numbers exactly from the sentence that answers the question (not from
+the one next to it), and cite.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from string import Template
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from rag.records import Source
 
@@ -40,6 +48,33 @@ $history
 Last question: $question
 Standalone question:""")
 
+EXAMPLES = (
+    (
+        """Sources:
+[1] Brand in haven van Zeewolde-Oost (Dagblad Noordkust, 2021-03-04)
+De brand in een loods in de haven van Zeewolde-Oost is woensdagochtend geblust. Bij de brand raakten 4 \
+mensen gewond; 2 van hen liggen nog in het ziekenhuis. De brandweer was met 60 man ter plaatse en had het \
+vuur na 5 uur onder controle.
+
+[2] Havenbedrijf schat schade (Dagblad Noordkust, 2021-03-05)
+Volgens havendirecteur Anne Verbeek is de schade groter dan 2 miljoen euro.
+
+Question: How many people were injured in the fire in the port of Zeewolde-Oost?
+Answer in English, citing sources like [1].""",
+        "4 people were injured in the fire in the port of Zeewolde-Oost [1].",
+    ),
+    (
+        """Sources:
+[1] Council backs second bridge (Riverside Gazette, 2019-06-12)
+The city council of Millbrook voted 21 to 9 on Monday to build a second bridge over the river. Mayor Tom \
+Hale, who proposed the plan in 2017, called it "a good day for commuters".
+
+Question: Wie stelde de tweede brug in Millbrook voor, en wanneer?
+Answer in Dutch, citing sources like [1].""",
+        "Burgemeester Tom Hale stelde de tweede brug in 2017 voor [1].",
+    ),
+)
+
 LANGUAGE_NAMES = {"en": "English", "nl": "Dutch", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian"}
 
 
@@ -50,7 +85,7 @@ def render_sources(sources: Sequence[Source]) -> str:
             title=s.hit.title or "untitled",
             outlet=s.hit.source or "unknown outlet",
             date=s.hit.date or "undated",
-            text=s.hit.text.strip(),
+            text=s.text,
         )
         for s in sources
     )
@@ -60,6 +95,18 @@ def user_message(question: str, sources: Sequence[Source], language: str) -> str
     return USER.substitute(
         sources=render_sources(sources), question=question, language=LANGUAGE_NAMES.get(language, "English")
     )
+
+
+def prefix_messages() -> list[BaseMessage]:
+    """The fixed start of every answering prompt: system prompt and worked examples."""
+    out: list[BaseMessage] = [SystemMessage(SYSTEM)]
+    for user, assistant in EXAMPLES:
+        out += [HumanMessage(user), AIMessage(assistant)]
+    return out
+
+
+def answer_messages(question: str, sources: Sequence[Source], language: str) -> list[BaseMessage]:
+    return [*prefix_messages(), HumanMessage(user_message(question, sources, language))]
 
 
 def condense_message(question: str, history: Sequence[tuple[str, str]], today: str) -> str:

@@ -9,10 +9,19 @@ from index.records import Hit
 
 @dataclass(frozen=True)
 class Source:
-    """A retrieved passage as shown to the model under number `n` (1-based)."""
+    """A retrieved passage as shown to the model under number `n` (1-based).
+
+    `excerpt` is what the model reads when it is not the whole passage (`rag.focus`); citations, quotes
+    and spans always refer to `hit`.
+    """
 
     n: int
     hit: Hit
+    excerpt: str | None = None
+
+    @property
+    def text(self) -> str:
+        return (self.excerpt if self.excerpt is not None else self.hit.text).strip()
 
 
 @dataclass(frozen=True)

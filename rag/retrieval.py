@@ -1,5 +1,5 @@
 """Retrieval for answering: hybrid search (dense + BM25, reciprocal rank fusion), filters, near-duplicate
-collapse, and a context budget that keeps the local model's prompt small.
+collapse, and an optional character budget (the answer chain focuses passages itself: `rag.focus`).
 
 `Retrieval.dense` keeps the dense hits with their cosine similarities: the evidence the refusal threshold
 (`rag.refusal.relevant`) is calibrated on. Fusion decides the order, not those numbers.
@@ -69,10 +69,10 @@ def retrieve(
     *,
     k: int = 4,
     depth: int = 20,
-    budget_chars: int = 1800,
+    budget_chars: int | None = None,
     filters: Filters | None = None,
 ) -> Retrieval:
-    """Fuse dense and BM25 rankings, drop filtered and near-duplicate passages, keep k within the budget."""
+    """Fuse dense and BM25 rankings, drop filtered and near-duplicate passages, keep k (within the budget)."""
     filters = filters or Filters()
     fetch = depth * (4 if filters != Filters() else 1)
     dense = [h for h in store.dense(question, fetch) if filters.admits(h)]
@@ -86,7 +86,7 @@ def retrieve(
             break
         if any(near_duplicate(hit.text, c.text) for c in chosen):
             continue
-        if chosen and used + len(hit.text) > budget_chars:
+        if chosen and budget_chars is not None and used + len(hit.text) > budget_chars:
             continue
         chosen.append(hit)
         used += len(hit.text)
@@ -100,7 +100,7 @@ class HybridRetriever(BaseRetriever):
 
     store: Any
     k: int = 4
-    budget_chars: int = 1800
+    budget_chars: int | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

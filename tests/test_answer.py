@@ -38,7 +38,8 @@ def make_bot(fake_ingest, fake_embeddings):
     _, store = fake_ingest(ARTICLES)
 
     def _make(*replies: str, **kw) -> Assistant:
-        kw = {"min_relevance": 0.0, "min_support": 0.2, **kw}
+        # passages are given whole here (focusing has tests of its own: test_focus.py)
+        kw = {"min_relevance": 0.0, "min_support": 0.2, "focus_margin": None, **kw}
         return Assistant(store=store, embeddings=fake_embeddings, llm=scripted(*replies), k=2, **kw)
 
     return _make
@@ -54,7 +55,7 @@ def run(bot: Assistant, question: str, history=()) -> tuple[str, Answer]:
 def _source_number(bot: Assistant, question: str, article_id: str) -> int:
     from rag.retrieval import retrieve
 
-    hits = retrieve(bot.store, question, k=bot.k, budget_chars=bot.budget_chars).hits
+    hits = retrieve(bot.store, question, k=bot.k).hits
     return 1 + [h.article_id for h in hits].index(article_id)
 
 

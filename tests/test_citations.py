@@ -223,3 +223,24 @@ def test_errors_say_what_was_expected():
         verify("Apples [1].", sources, [4], jaccard, lang="en", threshold=0.5)
     with pytest.raises(ValueError, match=r"got \[2\]"):
         verify("Apples [2].", sources, [1], jaccard, lang="en", threshold=0.5)
+
+
+def test_a_claim_number_the_candidate_does_not_state_sinks_its_score():
+    keys = {"376", "Azerbaijani"}
+    candidate = "Azerbeidzjan zei dat sinds 27 september 31 Azerbeidzjaanse burgers zijn gedood."
+    assert combined_score(0.9, keys, candidate) < 0.82 <= combined_score(0.9, {"31"}, candidate)
+    assert combined_score(0.9, {"376"}, "Nagorno-Karabach zei dat 376 militairen zijn gedood.") >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("claim_number", "candidate"),
+    [
+        ("10", "De besprekingen duurden tien uur."),
+        ("10", "The talks lasted ten hours."),
+        ("30000", "ongeveer 30.000 mensen kwamen om"),
+        ("1994", "de oorlog van 1991-94"),
+        ("94", "the war of 1991-1994"),
+    ],
+)
+def test_numbers_are_compared_as_stated(claim_number: str, candidate: str):
+    assert combined_score(0.9, {claim_number}, candidate) >= 0.9

@@ -68,12 +68,11 @@ def evaluate(
     assistant=None,  # noqa: ANN001 - rag.answer.Assistant; None: retrieval only
     k: int = 5,
     retrieve_k: int = 4,
-    budget_chars: int = 2400,
     progress: bool = True,
     on_case: Callable[[Case], None] | None = None,
     settings: dict | None = None,
 ) -> EvalResult:
-    """Evaluate every prompt; `k` is the hit@k cut-off, `retrieve_k`/`budget_chars` what retrieval passes on."""
+    """Evaluate every prompt; `k` is the hit@k cut-off, `retrieve_k` how many passages retrieval passes on."""
     from tqdm import tqdm
 
     cases: list[Case] = []
@@ -81,7 +80,7 @@ def evaluate(
     bar = tqdm(prompts, unit="prompt", desc="eval", disable=not progress)
     for prompt in bar:
         if assistant is None:
-            case = retrieval_case(prompt, store, k=k, retrieve_k=retrieve_k, budget_chars=budget_chars)
+            case = retrieval_case(prompt, store, k=k, retrieve_k=retrieve_k)
         else:
             case = answer_case(prompt, assistant, k=k)
         cases.append(case)
@@ -105,14 +104,14 @@ def new_case(prompt: Prompt) -> Case:
     )
 
 
-def retrieval_case(prompt: Prompt, store: HybridStore, *, k: int, retrieve_k: int, budget_chars: int) -> Case:
+def retrieval_case(prompt: Prompt, store: HybridStore, *, k: int, retrieve_k: int) -> Case:
     case = new_case(prompt)
     question = prompt.question
     last_user = next((c for r, c in reversed(prompt.history) if r == "user"), "")
     if last_user:
         question = f"{last_user} {question}"
     started = time.perf_counter()
-    found = retrieve(store, question, k=retrieve_k, budget_chars=budget_chars)
+    found = retrieve(store, question, k=retrieve_k)
     elapsed = time.perf_counter() - started
     case.timings = {"retrieve": elapsed, "total": elapsed}
     _add_ranking(case, found)
@@ -135,7 +134,6 @@ def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 -
         assistant.store,
         answer.standalone_question or prompt.question,
         k=assistant.k,
-        budget_chars=assistant.budget_chars,
     )
     _add_ranking(case, found)
     passages = {h.chunk_id: h.text for h in found.hits}
