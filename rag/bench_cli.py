@@ -62,7 +62,7 @@ def bench(
 
     Raw encoder vs `newsrag ingest` vs LangChain's tutorial pipeline, re-ingest, dense/BM25/hybrid
     latency at 1k/10k/100k chunks, LLM speed on five fixed questions, peak memory per phase, and the
-    performance targets. Your own store is not touched. About 15 minutes for 1,400 articles on 2 cores.
+    performance targets. Your own store is not touched. About 18 minutes for 1,400 articles on 2 cores.
 
     \b
     Example:
