@@ -21,7 +21,7 @@ from langchain_core.messages import HumanMessage
 from index.errors import InputError
 from index.store import HybridStore
 from rag import refusal
-from rag.citations import CitationStream, cite_uncited, renumber, verify
+from rag.citations import CitationStream, fix_citations, renumber, verify
 from rag.extractive import extract
 from rag.focus import focused_sources
 from rag.language import detect_language
@@ -126,7 +126,7 @@ class Assistant:
             yield self._refuse(answer, found.candidates, started)
             return
         t = time.perf_counter()
-        raw = cite_uncited(raw, sources, self._scorer, lang=language, threshold=self.min_support)
+        raw = fix_citations(raw, sources, self._scorer, lang=language, threshold=self.min_support)
         text, order = renumber(raw, len(sources))
         citations, checks = verify(
             text, sources, order, self._scorer, lang=language, threshold=self.min_support

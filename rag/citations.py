@@ -274,16 +274,19 @@ def _citation(n: int, hit: Hit, best: tuple[float, int, int] | None, threshold: 
     )
 
 
-def cite_uncited(
+def fix_citations(
     answer_text: str, sources: Sequence[Source], score: Scorer, *, lang: str | None, threshold: float
 ) -> str:
-    """Add a marker to each claim sentence the model left uncited, when a source supports it.
+    """Cite each claim sentence where its support is: add missing markers, re-point wrong ones.
 
-    Small models often state a fact from the passages and forget its `[n]`. Each such sentence is scored
-    (`combined_score`) against every sentence of every source; if the best reaches `threshold`, " [n]"
-    (original numbering) is inserted after it. Sentences no source supports stay uncited, and
-    `verify` flags them. Markers are only ever added, so streamed text stays a prefix-compatible
-    draft of the final answer.
+    Small models often state a fact from the passages and forget its `[n]`, or cite the passage next to
+    the one that says it ("lasted 10 hours [1]" where [2] has the 10 hours). Each claim sentence is scored
+    (`combined_score`) against the sentences of the sources it cites; when none reaches `threshold`, it is
+    scored against every sentence of every source, and if the best one does, that source's marker takes
+    the place of the sentence's markers (or is added after an uncited sentence). Sentences no source
+    supports keep what they have, and `verify` flags them. Numbers refer to `sources` as given to the
+    model (before `renumber`). The streamed draft showed the model's own markers; the final answer is
+    what the chat and the widget render.
     """
     text = _GLUED.sub(r"\1 ", answer_text)
     spans = split_sentences(text, lang)
@@ -293,19 +296,36 @@ def cite_uncited(
         candidates += [(source.n, hit.text[a:b]) for a, b in split_sentences(hit.text, hit.lang)]
     if not candidates:
         return text
-    inserts: list[tuple[int, int]] = []  # (position after the sentence, source n)
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement sentence)
     for i, (start, end) in enumerate(spans):
         sentence = text[start:end]
+        opening = _RUN.match(sentence)
+        head = opening.end() if opening else 0  # an opening run belongs to the sentence before
+        body = sentence[head:]
         opens_next = i + 1 < len(spans) and _RUN.match(text[spans[i + 1][0] : spans[i + 1][1]])
-        claim = " ".join(strip_markers(sentence).split())
-        if markers_in(sentence) or opens_next or not _CONTENT.search(claim):
+        claim = " ".join(strip_markers(body).split())
+        if opens_next or not _CONTENT.search(claim):
             continue
+        cited = markers_in(body)
         keys = _keys(claim)
         similarities = score(claim, [c for _, c in candidates])
         scored = [combined_score(v, keys, c) for v, (_, c) in zip(similarities, candidates)]
+        if any(scored[j] >= threshold for j, (n, _) in enumerate(candidates) if n in cited):
+            continue  # supported where it says
         j = max(range(len(scored)), key=scored.__getitem__)
-        if scored[j] >= threshold:
-            inserts.append((end, candidates[j][0]))
-    for position, n in reversed(inserts):
-        text = f"{text[:position]} [{n}]{text[position:]}"
+        if scored[j] < threshold:
+            continue
+        n = candidates[j][0]
+        edits.append((start + head, end, _repointed(body, n) if cited else f"{body} [{n}]"))
+    for start, end, fixed in reversed(edits):
+        text = text[:start] + fixed + text[end:]
     return text
+
+
+def _repointed(sentence: str, n: int) -> str:
+    """The sentence with its first marker run rewritten to " [n]" and any other run removed."""
+    runs = list(_RUN.finditer(sentence))
+    out = sentence[: runs[0].start()] + f" [{n}]"
+    for run, after in zip(runs, [*runs[1:], None]):
+        out += sentence[run.end() : after.start() if after else len(sentence)]
+    return out

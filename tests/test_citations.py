@@ -8,7 +8,7 @@ import re
 import pytest
 
 from index.records import Hit
-from rag.citations import CitationStream, combined_score, markers_in, renumber, strip_markers, verify
+from rag.citations import CitationStream, combined_score, fix_citations, markers_in, renumber, strip_markers, verify
 from rag.records import Source
 
 ARTICLE = (
@@ -244,3 +244,32 @@ def test_a_claim_number_the_candidate_does_not_state_sinks_its_score():
 )
 def test_numbers_are_compared_as_stated(claim_number: str, candidate: str):
     assert combined_score(0.9, {claim_number}, candidate) >= 0.9
+
+
+# --- fixing citations before verification
+
+TALKS = [
+    _source(1, "De gesprekken begonnen zondag in Moskou."),
+    _source(2, "De besprekingen duurden 10 uur lang."),
+]
+
+
+def test_a_citation_of_the_wrong_passage_is_repointed_to_the_one_that_says_it():
+    fixed = fix_citations("De besprekingen duurden 10 uur lang [1].", TALKS, jaccard, lang="nl", threshold=0.6)
+    assert fixed == "De besprekingen duurden 10 uur lang [2]."
+
+
+def test_every_run_of_a_wrongly_cited_sentence_gives_way_to_one_marker():
+    answer = "De besprekingen [1] duurden 10 uur lang [1][3]. Zondag begonnen de gesprekken in Moskou [1]."
+    fixed = fix_citations(answer, TALKS, jaccard, lang="nl", threshold=0.6)
+    assert fixed == "De besprekingen [2] duurden 10 uur lang. Zondag begonnen de gesprekken in Moskou [1]."
+
+
+def test_supported_or_unsupportable_sentences_keep_their_markers():
+    for answer in ("De gesprekken begonnen zondag in Moskou [1].", "Het regende de hele dag in Parijs [2]."):
+        assert fix_citations(answer, TALKS, jaccard, lang="nl", threshold=0.6) == answer
+
+
+def test_an_uncited_supported_sentence_gets_its_marker():
+    fixed = fix_citations("De besprekingen duurden 10 uur lang.", TALKS, jaccard, lang="nl", threshold=0.6)
+    assert fixed == "De besprekingen duurden 10 uur lang. [2]"
