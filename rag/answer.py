@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -57,6 +58,16 @@ def embedding_scorer(embeddings: Embeddings, cache_size: int = 4096):  # noqa: A
     return score
 
 
+def retrieval_query(question: str, standalone: str, history: Sequence[Turn]) -> str:
+    """What to search for: the standalone question, or, when the rewrite added nothing to a follow-up, the
+    last user question plus this one, so that the earlier subject still counts ("how long did the talks
+    last?" after "who mediated in Moscow?")."""
+    if standalone != question or not history:
+        return standalone
+    last_user = next((c for r, c in reversed(history) if r == "user" and c), "")
+    return f"{last_user[:600]} {question}".strip()
+
+
 @dataclass
 class Assistant:
     store: HybridStore
@@ -96,7 +107,7 @@ class Assistant:
         timings["condense"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        found = retrieve(self.store, standalone, k=self.k, filters=filters)
+        found = retrieve(self.store, retrieval_query(question, standalone, history), k=self.k, filters=filters)
         timings["retrieve"] = time.perf_counter() - t
 
         answer = Answer(question=question, answer="", refused=False, language=language, timings=timings)
@@ -162,13 +173,14 @@ class Assistant:
         turns = [(r, c[:600]) for r, c in history if c and r in ("user", "assistant")][-self.max_history_turns :]
         if not turns:
             return question
-        if self.llm is None:  # no model to rewrite with: retrieve on the last question plus this one
-            last_user = next((c for r, c in reversed(turns) if r == "user"), "")
-            return f"{last_user} {question}".strip()
+        if self.llm is None:  # no model to rewrite with: the last question plus this one
+            return retrieval_query(question, question, turns)
         today = (self.today or dt.date.today()).isoformat()
         reply = self.llm.invoke([HumanMessage(condense_message(question, turns, today))])
         text = str(reply.content).strip().strip('"').splitlines()[0].strip() if reply.content else ""
-        return text if 3 <= len(text) <= 2 * self.max_question_chars else question
+        if not 3 <= len(text) <= 2 * self.max_question_chars or _same_question(text, question):
+            return question
+        return text
 
     def _generate(
         self,
@@ -219,3 +231,11 @@ class Assistant:
         answer.closest = list(seen.values())
         answer.timings["total"] = time.perf_counter() - started
         return answer
+
+
+def _same_question(a: str, b: str) -> bool:
+    """Equal but for case, spacing and punctuation: the rewrite added nothing."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", text.casefold())
+
+    return words(a) == words(b)

@@ -153,3 +153,22 @@ def test_a_supported_sentence_the_model_left_uncited_gets_its_citation(make_bot)
     assert [c.article_id for c in answer.citations] == ["moscow"]
     flags = {s.text: s.supported for s in answer.sentences}
     assert flags == {"Lavrov bemiddelde bij de besprekingen in Moskou.": True, "Pinguïns zwemmen graag in ijswater.": False}
+
+
+def test_a_follow_up_the_rewrite_left_unchanged_is_searched_with_the_last_question():
+    from rag.answer import retrieval_query
+
+    history = [("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov [1].")]
+    assert retrieval_query("Hoe lang?", "Hoe lang?", history) == "Wie bemiddelde in Moskou? Hoe lang?"
+    assert retrieval_query("Hoe lang?", "Hoe lang duurden de besprekingen in Moskou?", history) == (
+        "Hoe lang duurden de besprekingen in Moskou?"
+    )
+    assert retrieval_query("Hoe lang?", "Hoe lang?", []) == "Hoe lang?"
+
+
+def test_a_rewrite_that_adds_nothing_is_not_reported_as_the_standalone_question(make_bot):
+    history = [("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov bemiddelde [1].")]
+    bot = make_bot("hoe lang duurden de besprekingen", "De besprekingen duurden tien uur lang [1].")
+    _, answer = run(bot, "Hoe lang duurden de besprekingen?", history)
+    assert answer.standalone_question is None
+    assert [c.article_id for c in answer.citations] == ["moscow"]

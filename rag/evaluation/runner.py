@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from index.errors import InputError
 from index.records import Hit
 from index.store import HybridStore
+from rag.answer import retrieval_query
 from rag.evaluation.metrics import (
     UNTYPED,
     Case,
@@ -130,11 +131,8 @@ def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 -
     case.timings = dict(answer.timings)
     if answer.refused:
         case.refused_by = refusal_stage(answer.timings)
-    found = retrieve(
-        assistant.store,
-        answer.standalone_question or prompt.question,
-        k=assistant.k,
-    )
+    asked = answer.standalone_question or prompt.question
+    found = retrieve(assistant.store, retrieval_query(prompt.question, asked, list(prompt.history)), k=assistant.k)
     _add_ranking(case, found)
     passages = {h.chunk_id: h.text for h in found.hits}
     for c in answer.citations:
