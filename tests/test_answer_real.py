@@ -73,7 +73,8 @@ def test_two_turn_conversation(home):
     assert not second.refused, second
     assert "10" in second.answer or "ten" in second.answer.lower()
     assert second.citations and second.citations[0].article_id == SEED_ID
-    assert second.standalone_question and second.standalone_question != "how long did the talks last?"
+    # a rewrite is reported only when it adds something (a no-op one searches with the first question too)
+    assert second.standalone_question is None or second.standalone_question.casefold() != "how long did the talks last?"
 
 
 def test_extractive_backend(ask):
