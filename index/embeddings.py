@@ -1,7 +1,8 @@
 """The embedder: a LangChain `Embeddings` over a sentence-transformers model, with the model's query/passage prompts.
 
-The default model is provisioned offline by `index.models`; any other sentence-transformers id or path works
-too. Prompts: the model's own `query`/`document` prompts when it defines them (our provisioned e5 does),
+The default model is provisioned offline by `index.models` and runs int8 on ONNX Runtime
+(`index.onnx_encoder`) unless the torch backend is chosen; any other sentence-transformers id or path works
+too, on torch. Prompts: the model's own `query`/`document` prompts when it defines them (our provisioned e5 does),
 e5's `query: ` / `passage: ` when the name says e5, none otherwise.
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
+from index.errors import ModelError
 from index.models import E5_DEFAULT, resolve_embed_model
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+BACKENDS = ("auto", "onnx-int8", "torch")
 
 
 class SentenceEmbeddings(Embeddings):
@@ -66,20 +69,44 @@ class SentenceEmbeddings(Embeddings):
         return self._encode([text], self.query_prompt)[0]
 
 
+def resolve_backend(name: str, backend: str) -> str:
+    """`auto` -> `onnx-int8` for the built-in model, `torch` for any other; an impossible choice is an error."""
+    if backend not in BACKENDS:
+        raise ModelError(f"Unknown embedding backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "onnx-int8" if name == E5_DEFAULT else "torch"
+    if backend == "onnx-int8" and name != E5_DEFAULT:
+        raise ModelError(
+            f"The onnx-int8 embedding backend is built only for {E5_DEFAULT}, not {name!r}; "
+            "set NEWSRAG_EMBED_BACKEND=torch (or auto) for other models."
+        )
+    return backend
+
+
+def store_name(name: str, backend: str) -> str:
+    """What a store records as its embedding model: int8 vectors differ slightly, so they never mix."""
+    return f"{name} ({backend})" if backend != "torch" else name
+
+
 @lru_cache(maxsize=2)  # one model per process: the CLI, the server and tests share it
 def load_embeddings(
-    name: str, cache_dir: Path, *, threads: int | None = None, batch_size: int = 32
+    name: str, cache_dir: Path, *, threads: int | None = None, batch_size: int = 32, backend: str = "auto"
 ) -> SentenceEmbeddings:
-    """Load (provisioning first if it is the default) the named model on the CPU."""
+    """Load (provisioning first if it is the default) the named model on the CPU, on the chosen backend."""
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise in a CLI
+    backend = resolve_backend(name, backend)
     if threads:
         torch.set_num_threads(threads)
     path = resolve_embed_model(name, cache_dir)
-    local = Path(path).exists()
-    log.info("loading embedding model %s", path)
-    model = SentenceTransformer(path, device="cpu", local_files_only=local)
-    return SentenceEmbeddings(model, E5_DEFAULT if name == E5_DEFAULT else name, batch_size)
+    log.info("loading embedding model %s (%s)", path, backend)
+    if backend == "onnx-int8":
+        from index.onnx_encoder import load_int8
+
+        model = load_int8(Path(path), threads=threads)
+    else:
+        model = SentenceTransformer(path, device="cpu", local_files_only=Path(path).exists())
+    return SentenceEmbeddings(model, store_name(name, backend), batch_size)

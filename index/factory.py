@@ -13,6 +13,7 @@ def embedder(settings: Settings) -> SentenceEmbeddings:
         settings.model_cache,
         threads=settings.threads,
         batch_size=settings.embed_batch_size,
+        backend=settings.embed_backend,
     )
 
 

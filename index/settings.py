@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -47,7 +47,14 @@ class Settings(BaseSettings):
             "or any sentence-transformers model id or local path."
         ),
     )
-    embed_batch_size: int = Field(32, ge=1, description="Passages per forward pass of the embedding model.")
+    embed_backend: Literal["auto", "onnx-int8", "torch"] = Field(
+        "auto",
+        description=(
+            "How the embedding model runs: 'onnx-int8' (int8 weights on ONNX Runtime, about 2.5x faster on a "
+            "CPU), 'torch' (float32), or 'auto': onnx-int8 for the built-in model, torch for any other."
+        ),
+    )
+    embed_batch_size: int = Field(16, ge=1, description="Passages per forward pass of the embedding model.")
     ingest_batch_chunks: int = Field(
         256, ge=1, description="Chunks per ingest batch (one embedding call and one store write)."
     )

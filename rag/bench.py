@@ -243,7 +243,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
 
 
 def _settings_summary(settings: Settings) -> dict[str, Any]:
-    keys = ("embed_model", "embed_batch_size", "threads", "chunk_max_tokens", "llm_ctx", "llm_max_tokens",
+    keys = ("embed_model", "embed_backend", "embed_batch_size", "threads", "chunk_max_tokens", "llm_ctx", "llm_max_tokens",
             "retrieve_k", "context_chars")
     return {k: getattr(settings, k) for k in keys}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -22,11 +23,16 @@ def prepare(settings: Settings, no_llm: bool) -> None:
     Example:
       newsrag prepare
     """
+    from index.embeddings import resolve_backend
     from index.models import resolve_embed_model
     from rag.local_llm import ensure_gguf
 
     path = resolve_embed_model(settings.embed_model, settings.model_cache)
     click.echo(f"embedding model: {path}")
+    if resolve_backend(settings.embed_model, settings.embed_backend) == "onnx-int8":
+        from index.onnx_encoder import ensure_int8
+
+        click.echo(f"int8 encoder: {ensure_int8(Path(path))}")
     if not no_llm and settings.llm_model_path is None:
         click.echo(f"local LLM: {ensure_gguf(settings.model_cache)}")
 

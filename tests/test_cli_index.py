@@ -57,7 +57,7 @@ def test_stats_counts_agree():
     stats = json.loads(run("stats", "--json").output)
     assert stats["articles"] == 1
     assert stats["chunks"] == stats["bm25_chunks"] >= 2
-    assert stats["model"] == "multilingual-e5-small" and stats["dimension"] == 384
+    assert stats["model"] == "multilingual-e5-small (onnx-int8)" and stats["dimension"] == 384
 
 
 def test_bad_files_are_reported_and_the_good_article_is_searchable(tmp_path: Path):
@@ -88,7 +88,7 @@ def test_a_different_model_on_the_same_store_is_a_clean_error(monkeypatch):
     class Other:
         name, dimension = "another-model", 384
 
-    with pytest.raises(Exception, match="built with embedding model 'multilingual-e5-small'"):
+    with pytest.raises(Exception, match=r"built with embedding model 'multilingual-e5-small \(onnx-int8\)'"):
         from index.settings import Settings
 
         open_store(Settings().home, embeddings=Other(), model_name="another-model", dimension=384)
