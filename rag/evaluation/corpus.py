@@ -1,7 +1,8 @@
 """A store of its own for each evaluated corpus, so runs on different corpora never mix.
 
 The store lives in `<home>/eval/<key>/` (Chroma collection `<collection>-eval-<key>` when a Chroma server
-is configured), where `key` hashes the resolved corpus paths. Ingestion is the normal idempotent one with
+is configured), where `key` hashes the resolved corpus paths and the embedding model with its backend (so
+a run with another model or backend builds a store of its own instead of failing on the first one). Ingestion is the normal idempotent one with
 pruning: a second run on an unchanged corpus embeds nothing, and articles removed from the corpus files
 leave the store. Not handled: two corpora given in another order get another store (paths are sorted, so
 only the set of paths counts).
@@ -22,15 +23,20 @@ from index.store import HybridStore
 log = logging.getLogger(__name__)
 
 
-def corpus_key(paths: Sequence[Path]) -> str:
-    """12 hex digits naming the set of resolved corpus paths."""
+def corpus_key(paths: Sequence[Path], model: str = "") -> str:
+    """12 hex digits naming the set of resolved corpus paths (and the embedding model, when given)."""
     joined = "\n".join(sorted(str(Path(p).resolve()) for p in paths))
+    if model:
+        joined += f"\nmodel: {model}"
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12]
 
 
 def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
     """`settings` pointing at the corpus' own store (data directory and collection)."""
-    key = corpus_key(paths)
+    from index.embeddings import resolve_backend, store_name
+
+    backend = resolve_backend(settings.embed_model, settings.embed_backend)
+    key = corpus_key(paths, store_name(settings.embed_model, backend))
     return settings.model_copy(
         update={"home": settings.home / "eval" / key, "collection": f"{settings.collection}-eval-{key}"}
     )
