@@ -4,8 +4,8 @@ quantized to int8, run by ONNX Runtime as the first module of an ordinary `Sente
 Everything after the encoder is sentence-transformers' own: `encode` (length-sorted batches, prompts,
 truncation), the folder's mean `Pooling` and `Normalize`. So ingestion, search and the benchmark's raw
 encoder all call `SentenceTransformer.encode` whichever backend is chosen; only the transformer's forward
-pass runs on ONNX Runtime. On 2 cores that pass is about 2.5x as fast as torch's float32 one, and the
-vectors stay within cosine 0.99 of the float32 model's (checked by `tests/test_onnx_encoder.py`).
+pass runs on ONNX Runtime. On 2 cores that pass is about 2.3x as fast as torch's float32 one, and the
+vectors stay within cosine 0.99 of the float32 model's (mean 0.999; checked by `tests/test_onnx_encoder.py`).
 
 Why not `SentenceTransformer(backend="onnx")`: it needs `optimum-onnx`, whose releases pin
 `transformers<4.58`, older than the sentence-transformers 6 this project runs on.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 INT8_FILE = "onnx/model_qint8.onnx"  # where sentence-transformers' own exports put theirs
 _INPUTS = ("input_ids", "attention_mask")
 _OPSET = 17
+_LAYER = re.compile(r"/layer\.(\d+)/")
+_DOWN = re.compile(r"/layer\.(\d+)/output/dense/MatMul$")  # FFN out, not attention/output/dense
 
 
 def ensure_int8(folder: Path) -> Path:
@@ -107,10 +110,25 @@ def _export(folder: Path, out: Path) -> None:
 
 
 def _quantize(fp32: Path, int8: Path) -> None:
-    """Dynamic quantization: int8 weights per output channel, activations quantized per batch at run time."""
+    """Dynamic quantization of the weight matrices: int8 per output channel, activations per batch at run time.
+
+    Only MatMul weights are quantized (the word-embedding table stays float32: a lookup costs nothing to run).
+    The FFN down-projections of the lower half of the layers stay float32 too: their inputs (GELU outputs)
+    carry the outliers that int8 rounds worst. Measured on 160 Dutch news chunks against torch float32:
+    mean cosine 0.9967 with every MatMul in int8, 0.9990 with those kept, for about 7% of the speed.
+    """
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    layers = {int(m.group(1)) for n in graph.node if (m := _LAYER.search(n.name))}
+    keep = [n.name for n in graph.node if (m := _DOWN.search(n.name)) and int(m.group(1)) < len(layers) // 2]
+    if not layers or len(keep) != len(layers) // 2:
+        raise ModelError(f"Expected BERT layers with FFN down-projections in {fp32}, found layers {sorted(layers)}")
+    quantize_dynamic(
+        str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+        op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
+    )  # fmt: skip
 
 
 def load_int8(folder: Path, *, threads: int | None = None) -> SentenceTransformer:

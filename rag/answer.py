@@ -22,7 +22,7 @@ from langchain_core.messages import HumanMessage
 from index.errors import InputError
 from index.store import HybridStore
 from rag import refusal
-from rag.citations import CitationStream, fix_citations, renumber, verify
+from rag.citations import MARKER, CitationStream, fix_citations, renumber, verify
 from rag.extractive import extract
 from rag.focus import focused_sources
 from rag.language import detect_language
@@ -170,7 +170,9 @@ class Assistant:
         return question
 
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
-        turns = [(r, c[:600]) for r, c in history if c and r in ("user", "assistant")][-self.max_history_turns :]
+        # without their sources, an answer's [n] markers mean nothing, and the model copies them into the rewrite
+        turns = [(r, _UNCITED.sub("", c)[:600]) for r, c in history if c and r in ("user", "assistant")]
+        turns = turns[-self.max_history_turns :]
         if not turns:
             return question
         if self.llm is None:  # no model to rewrite with: the last question plus this one
@@ -179,6 +181,9 @@ class Assistant:
         reply = self.llm.invoke([HumanMessage(condense_message(question, turns, today))])
         text = str(reply.content).strip().strip('"').splitlines()[0].strip() if reply.content else ""
         if not 3 <= len(text) <= 2 * self.max_question_chars or _same_question(text, question):
+            return question
+        if MARKER.search(text) or (question.rstrip().endswith("?") and not text.endswith("?")):
+            log.info("condense gave an answer, not a question (%r): searching with the question itself", text)
             return question
         return text
 
@@ -231,6 +236,9 @@ class Assistant:
         answer.closest = list(seen.values())
         answer.timings["total"] = time.perf_counter() - started
         return answer
+
+
+_UNCITED = re.compile(rf"[ \t]*{MARKER.pattern}")
 
 
 def _same_question(a: str, b: str) -> bool:

@@ -20,9 +20,11 @@ from index.records import Hit
 
 from rag.prompts import NOT_FOUND
 
-# Calibrated for multilingual-e5-small with `query: `/`passage: ` prompts (see module docstring).
+# Calibrated for multilingual-e5-small with `query: `/`passage: ` prompts (see module docstring), on the
+# int8 encoder it runs on by default: "Hoe gaat het met Ajax?" scores 0.810 against the Dutch seed article
+# there (0.807 in float32), so the same-language margin is 0.035, not 0.03.
 MIN_RELEVANCE = 0.78
-SAME_LANGUAGE_MARGIN = 0.03
+SAME_LANGUAGE_MARGIN = 0.035
 # A claim counts as supported by a cited sentence from this combined score (rag.citations) up: on this
 # model, claims a passage states score 0.84-0.93, unrelated claims 0.68-0.78.
 MIN_SUPPORT = 0.82

@@ -172,3 +172,24 @@ def test_a_rewrite_that_adds_nothing_is_not_reported_as_the_standalone_question(
     _, answer = run(bot, "Hoe lang duurden de besprekingen?", history)
     assert answer.standalone_question is None
     assert [c.article_id for c in answer.citations] == ["moscow"]
+
+
+def test_a_rewrite_that_answers_instead_of_asking_is_not_used(make_bot):
+    # the local model once "condensed" a Dutch follow-up into a statement with a copied marker
+    history = [("user", "Wie bemiddelde in Moskou?"), ("assistant", "Sergei Lavrov bemiddelde [1].")]
+    for rewrite in ("Sergei Lavrov duurde de besprekingen [2] lang.", "Sergei Lavrov duurde de besprekingen lang."):
+        bot = make_bot(rewrite, "De besprekingen duurden tien uur lang [1].")
+        _, answer = run(bot, "En hoe lang duurden die besprekingen?", history)
+        assert answer.standalone_question is None, rewrite
+        assert "tien uur" in answer.answer
+
+
+def test_the_condense_prompt_carries_no_citation_markers(make_bot, monkeypatch):
+    import rag.answer
+
+    seen = []
+    real = rag.answer.condense_message
+    monkeypatch.setattr(rag.answer, "condense_message", lambda q, turns, today: seen.append(turns) or real(q, turns, today))
+    bot = make_bot("Hoe lang duurden de besprekingen in Moskou?", "De besprekingen duurden tien uur lang [1].")
+    run(bot, "En hoe lang?", [("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov bemiddelde [1] [2].")])
+    assert seen == [[("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov bemiddelde.")]]
