@@ -113,7 +113,7 @@ class Assistant:
         answer = Answer(question=question, answer="", refused=False, language=language, timings=timings)
         if standalone != question:
             answer.standalone_question = standalone
-        if not found.hits or not refusal.relevant(found.dense, language, self.min_relevance):
+        if not found.hits or not refusal.relevant(found.dense, language, self.min_relevance, question):
             log.info("refused: best relevance %.3f below the threshold", found.best_dense)
             yield self._refuse(answer, found.candidates, started)
             return

@@ -137,8 +137,14 @@ def renumber(text: str, n_sources: int) -> tuple[str, list[int]]:
 
 def _keys(text: str) -> set[str]:
     """Proper names (capitalised words, minus a few function words) and numbers, separators removed."""
-    names = {w for w in _WORD.findall(text) if len(w) > 1 and w[0].isupper() and w.casefold() not in _NOT_NAMES}
-    return names | _numbers(text)
+    return proper_names(text) | _numbers(text)
+
+
+def proper_names(text: str, *, skip_first: bool = False) -> set[str]:
+    """Capitalised words of two letters or more, minus a few function words (optionally not the first word,
+    which a question capitalises anyway)."""
+    words = _WORD.findall(text)[1 if skip_first else 0 :]
+    return {w for w in words if len(w) > 1 and w[0].isupper() and w.casefold() not in _NOT_NAMES}
 
 
 def _numbers(text: str) -> set[str]:

@@ -3,7 +3,10 @@
 Three kinds of evidence, because a prompt sentence does not make a 1.5B model refuse (it invents):
 1. Retrieval: no passage's dense cosine similarity to the question reaches `MIN_RELEVANCE`, raised by
    `SAME_LANGUAGE_MARGIN` for passages in the question's own language (e5 scores a Dutch question
-   against any Dutch text higher than an English one against the same text). multilingual-e5-small
+   against any Dutch text higher than an English one against the same text), and by `MISSING_NAME_MARGIN`
+   more for such a passage that names none of the question's proper names (in one language names are
+   not translated: a Dutch passage about Moscow talks that never says "Ajax" does not answer
+   "Hoe gaat het met Ajax?", however Dutch and sporty the two sound to e5). multilingual-e5-small
    scores everything in a narrow band (about 0.70-0.87); the thresholds are calibrated on this model
    (tests/test_refusal_calibration.py shows the distribution they were read from). Other models: set
    NEWSRAG_MIN_RELEVANCE.
@@ -18,13 +21,13 @@ from collections.abc import Sequence
 
 from index.records import Hit
 
+from rag.citations import proper_names
 from rag.prompts import NOT_FOUND
 
-# Calibrated for multilingual-e5-small with `query: `/`passage: ` prompts (see module docstring), on the
-# int8 encoder it runs on by default: "Hoe gaat het met Ajax?" scores 0.810 against the Dutch seed article
-# there (0.807 in float32), so the same-language margin is 0.035, not 0.03.
+# Calibrated for multilingual-e5-small with `query: `/`passage: ` prompts (see module docstring).
 MIN_RELEVANCE = 0.78
-SAME_LANGUAGE_MARGIN = 0.035
+SAME_LANGUAGE_MARGIN = 0.03
+MISSING_NAME_MARGIN = 0.02
 # A claim counts as supported by a cited sentence from this combined score (rag.citations) up: on this
 # model, claims a passage states score 0.84-0.93, unrelated claims 0.68-0.78.
 MIN_SUPPORT = 0.82
@@ -48,11 +51,19 @@ _MODEL_REFUSAL = re.compile(
 )
 
 
-def relevant(dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE) -> bool:
+def relevant(
+    dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE, question: str = ""
+) -> bool:
     """Some passage is similar enough to the question to be worth asking the model about."""
-    return any(
-        h.score >= min_relevance + (SAME_LANGUAGE_MARGIN if h.lang == language else 0.0) for h in dense
-    )
+    names = proper_names(question, skip_first=True)
+
+    def bar(hit: Hit) -> float:
+        if hit.lang != language:
+            return min_relevance
+        missing = names and not any(re.search(rf"\b{re.escape(n)}", hit.text, re.IGNORECASE) for n in names)
+        return min_relevance + SAME_LANGUAGE_MARGIN + (MISSING_NAME_MARGIN if missing else 0.0)
+
+    return any(h.score >= bar(h) for h in dense)
 
 
 def message(language: str) -> str:

@@ -193,3 +193,21 @@ def test_the_condense_prompt_carries_no_citation_markers(make_bot, monkeypatch):
     bot = make_bot("Hoe lang duurden de besprekingen in Moskou?", "De besprekingen duurden tien uur lang [1].")
     run(bot, "En hoe lang?", [("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov bemiddelde [1] [2].")])
     assert seen == [[("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov bemiddelde.")]]
+
+
+def test_a_same_language_passage_without_the_questions_name_must_score_higher():
+    from index.records import Hit
+    from rag import refusal
+
+    def hit(text: str, lang: str, score: float) -> Hit:
+        return Hit(chunk_id="c", score=score, article_id="a", chunk_index=0, title="t", date=None, url=None,
+                   source=None, lang=lang, text=text, start=0, end=len(text))  # fmt: skip
+
+    talks = "De besprekingen in Moskou duurden tien uur."
+    bar = refusal.MIN_RELEVANCE + refusal.SAME_LANGUAGE_MARGIN
+    assert refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", question="Hoe lang duurden de besprekingen?")
+    assert not refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", question="Hoe gaat het met Ajax?")
+    assert refusal.relevant([hit(talks, "nl", bar + refusal.MISSING_NAME_MARGIN)], "nl", question="Hoe gaat het met Ajax?")
+    # names are matched without case ("Visa" / "visa") and never across languages (Moskou / Moscow)
+    assert refusal.relevant([hit("Hun familie bleef na het verlopen van hun visa.", "nl", bar)], "nl", question="Wie had een Visa?")
+    assert refusal.relevant([hit(talks, "nl", refusal.MIN_RELEVANCE)], "en", question="How long did the Moscow talks last?")

@@ -54,7 +54,7 @@ def test_relevance_threshold_separates_the_seed_questions(store):
     verdicts = {}
     for q in ANSWERABLE + UNANSWERABLE:
         dense = store.dense(q, 5)
-        verdicts[q] = refusal.relevant(dense, detect_language(q))
+        verdicts[q] = refusal.relevant(dense, detect_language(q), question=q)
         print(f"{max(h.score for h in dense):.3f} {'pass' if verdicts[q] else 'refuse'}  {q}")
     assert all(verdicts[q] for q in ANSWERABLE)
     assert not any(verdicts[q] for q in UNANSWERABLE)
