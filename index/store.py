@@ -162,8 +162,9 @@ def open_store(
             raise StoreError(
                 f"The collection {collection!r} was built with embedding model {meta.get('embed_model')!r} "
                 f"(dimension {meta.get('embed_dim')}), but the configured model is {model_name!r} "
-                f"(dimension {dimension}). Use the original model (NEWSRAG_EMBED_MODEL), another "
-                "NEWSRAG_HOME / NEWSRAG_COLLECTION, or rebuild with `newsrag ingest --rebuild`."
+                f"(dimension {dimension}). Use the original model and backend (NEWSRAG_EMBED_MODEL, "
+                "NEWSRAG_EMBED_BACKEND), another NEWSRAG_HOME / NEWSRAG_COLLECTION, or rebuild with "
+                "`newsrag ingest --rebuild`."
             )
         if int(meta.get("newsrag_schema", -1)) != STORE_SCHEMA:
             raise StoreError(
