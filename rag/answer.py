@@ -22,7 +22,7 @@ from langchain_core.messages import HumanMessage
 from index.errors import InputError
 from index.store import HybridStore
 from rag import refusal
-from rag.citations import MARKER, CitationStream, fix_citations, renumber, verify
+from rag.citations import MARKER, CitationStream, fix_citations, renumber, strip_markers, verify
 from rag.extractive import extract
 from rag.focus import focused_sources
 from rag.language import detect_language
@@ -171,7 +171,7 @@ class Assistant:
 
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
         # without their sources, an answer's [n] markers mean nothing, and the model copies them into the rewrite
-        turns = [(r, _UNCITED.sub("", c)[:600]) for r, c in history if c and r in ("user", "assistant")]
+        turns = [(r, strip_markers(c)[:600]) for r, c in history if c and r in ("user", "assistant")]
         turns = turns[-self.max_history_turns :]
         if not turns:
             return question
@@ -236,9 +236,6 @@ class Assistant:
         answer.closest = list(seen.values())
         answer.timings["total"] = time.perf_counter() - started
         return answer
-
-
-_UNCITED = re.compile(rf"[ \t]*{MARKER.pattern}")
 
 
 def _same_question(a: str, b: str) -> bool:
