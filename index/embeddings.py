@@ -90,7 +90,7 @@ def store_name(name: str, backend: str) -> str:
 
 @lru_cache(maxsize=2)  # one model per process: the CLI, the server and tests share it
 def load_embeddings(
-    name: str, cache_dir: Path, *, threads: int | None = None, batch_size: int = 32, backend: str = "auto"
+    name: str, cache_dir: Path, *, threads: int | None = None, batch_size: int = 16, backend: str = "auto"
 ) -> SentenceEmbeddings:
     """Load (provisioning first if it is the default) the named model on the CPU, on the chosen backend."""
     import torch
