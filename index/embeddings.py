@@ -30,7 +30,7 @@ BACKENDS = ("auto", "onnx-int8", "torch")
 class SentenceEmbeddings(Embeddings):
     """Normalised sentence-transformers embeddings; `name` is what the store records."""
 
-    def __init__(self, model: SentenceTransformer, name: str, batch_size: int = 32) -> None:
+    def __init__(self, model: SentenceTransformer, name: str, batch_size: int = 16) -> None:
         self.model = model
         self.name = name
         self.batch_size = batch_size
