@@ -13,7 +13,8 @@ answer, `n_unanswerable`. Definitions:
   0 for a refusal.
 - `citation_precision`: all citations of non-refused answers to answerable prompts (micro average): the
   cited passage is from a gold article, or contains a gold answer.
-- `citation_validity`: non-refused answers whose every `[n]` marker names one of the listed citations.
+- `citation_validity`: non-refused answers whose every `[n]` marker names one of the listed citations
+  (None for a pipeline that does not cite, such as the baseline).
 - `refusal_accuracy`: unanswerable prompts that were refused; `false_refusal_rate`: answerable ones refused.
 - `latency_<stage>_p50` / `_p95`: seconds, linear-interpolated percentiles of each timed stage.
 """
@@ -62,6 +63,7 @@ class Case:
     answer: str | None = None  # None: retrieval only
     refused: bool | None = None
     refused_by: str | None = None  # "retrieval" (relevance gate), "model" (said so) or "verification"
+    refusal: dict | None = None  # on refusal, from the assistant: {"gate", "draft", "evidence"}
     citations: list[dict] = field(default_factory=list)  # n, article_id, chunk_id, quote, supported, precise
     retrieved: list[dict] = field(default_factory=list)  # rank, article_id, chunk_id, score, title, text, gold
     hit_rank: int | None = None
@@ -151,8 +153,11 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def score_case(case: Case, k: int) -> Case:
-    """Fill `correct`, `f1` and `citation_valid` from what the case holds (see the module docstring)."""
+def score_case(case: Case, k: int, *, cites: bool = True) -> Case:
+    """Fill `correct`, `f1` and `citation_valid` from what the case holds (see the module docstring).
+
+    `cites=False`: the pipeline does not cite at all (the baseline), so `citation_valid` stays None.
+    """
     if case.error is not None:
         case.correct = False
         return case
@@ -164,7 +169,7 @@ def score_case(case: Case, k: int) -> Case:
     elif case.answers:
         case.correct = not case.refused and answer_matches(case.answer, case.answers, case.lang)
         case.f1 = 0.0 if case.refused else token_f1(case.answer, case.answers, case.lang)
-    if not case.refused:
+    if cites and not case.refused:
         case.citation_valid = citations_valid(case.answer, [c["n"] for c in case.citations])
     return case
 
@@ -198,7 +203,7 @@ def aggregate(cases: Sequence[Case], k: int) -> dict[str, float | int | None]:
         "answer_accuracy": _share([bool(c.correct) for c in scored]),
         "token_f1": _mean([c.f1 or 0.0 for c in scored]),
         "citation_precision": _share([bool(cit.get("precise")) for cit in citations]),
-        "citation_validity": _share([bool(c.citation_valid) for c in answered]),
+        "citation_validity": _share([bool(c.citation_valid) for c in answered if c.citation_valid is not None]),
         "refusal_accuracy": _share([bool(c.refused) for c in generated if not c.answerable]),
         "false_refusal_rate": _share([bool(c.refused) for c in generated if c.answerable]),
     }

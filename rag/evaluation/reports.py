@@ -100,12 +100,18 @@ def print_table(result: EvalResult, console=None) -> None:  # noqa: ANN001 - ric
 # --- files
 
 
-def write_json(result: EvalResult, path: Path) -> None:
-    _parent(path).write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+def write_json(result: EvalResult, path: Path, extra: dict | None = None) -> None:
+    """`result.as_dict()`, plus `extra` top-level keys (e.g. `baseline` and `comparison`)."""
+    data = dict(result.as_dict(), **(extra or {}))
+    _parent(path).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def write_markdown(result: EvalResult, path: Path) -> None:
-    _parent(path).write_text(markdown(result), encoding="utf-8")
+def write_markdown(result: EvalResult, path: Path, extra: Sequence[str] = ()) -> None:
+    """The report of `result`, followed by the `extra` lines (e.g. the baseline section)."""
+    text = markdown(result)
+    if extra:
+        text += "\n".join(["", *extra]) + "\n"
+    _parent(path).write_text(text, encoding="utf-8")
 
 
 def markdown(result: EvalResult) -> str:
@@ -177,6 +183,8 @@ def _failed_case(case: Case, why: str) -> list[str]:
     if case.answer is not None:
         refused = f" (refused by {case.refused_by})" if case.refused else ""
         lines.append(f"- **Answer{refused}:** {_md(case.answer)}")
+    if case.refused and case.refusal:
+        lines += _refusal(case.refusal)
     for c in case.citations:
         flags = ", ".join(
             name for name, on in (("supported", c["supported"]), ("precise", c["precise"])) if on
@@ -196,6 +204,30 @@ def _failed_case(case: Case, why: str) -> list[str]:
             f"| {dense} | {_md(r['text'])} |"
         )
     return lines + [""]
+
+
+def _refusal(refusal: dict) -> list[str]:
+    """The refusing gate, the draft the model wrote, and that gate's evidence (key: value lines)."""
+    draft = str(refusal.get("draft") or "")
+    lines = [
+        f"- **Refusal gate:** {refusal.get('gate') or '-'}",
+        f"  - draft: {_md(draft) if draft.strip() else '(none: no model ran)'}",
+    ]
+    evidence = refusal.get("evidence") or {}
+    if evidence:
+        lines.append("  - evidence:")
+        lines += [f"    - {key}: {_evidence_value(value)}" for key, value in evidence.items()]
+    return lines
+
+
+def _evidence_value(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_evidence_value(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_evidence_value(v) for v in value) or "-"
+    return _md(str(value))
 
 
 def _md(text: str) -> str:

@@ -74,16 +74,33 @@ def evaluate(
     settings: dict | None = None,
 ) -> EvalResult:
     """Evaluate every prompt; `k` is the hit@k cut-off, `retrieve_k` how many passages retrieval passes on."""
+
+    def case_of(prompt: Prompt) -> Case:
+        if assistant is None:
+            return retrieval_case(prompt, store, k=k, retrieve_k=retrieve_k)
+        return answer_case(prompt, assistant, k=k)
+
+    return run_cases(prompts, case_of, k=k, progress=progress, on_case=on_case, settings=settings)
+
+
+def run_cases(
+    prompts: Sequence[Prompt],
+    case_of: Callable[[Prompt], Case],
+    *,
+    k: int,
+    desc: str = "eval",
+    progress: bool = True,
+    on_case: Callable[[Case], None] | None = None,
+    settings: dict | None = None,
+) -> EvalResult:
+    """`case_of` every prompt in order, with a progress bar, aggregated into an `EvalResult` (any pipeline)."""
     from tqdm import tqdm
 
     cases: list[Case] = []
     correct = 0
-    bar = tqdm(prompts, unit="prompt", desc="eval", disable=not progress)
+    bar = tqdm(prompts, unit="prompt", desc=desc, disable=not progress)
     for prompt in bar:
-        if assistant is None:
-            case = retrieval_case(prompt, store, k=k, retrieve_k=retrieve_k)
-        else:
-            case = answer_case(prompt, assistant, k=k)
+        case = case_of(prompt)
         cases.append(case)
         correct += bool(case.correct)
         bar.set_postfix(correct=f"{correct}/{len(cases)}", refresh=False)
@@ -130,7 +147,9 @@ def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 -
     case.answer, case.refused = answer.answer, answer.refused
     case.timings = dict(answer.timings)
     if answer.refused:
-        case.refused_by = refusal_stage(answer.timings)
+        case.refusal = answer.refusal
+        gate = (answer.refusal or {}).get("gate")
+        case.refused_by = gate or refusal_stage(answer.timings)
     asked = answer.standalone_question or prompt.question
     found = retrieve(assistant.store, retrieval_query(prompt.question, asked, list(prompt.history)), k=assistant.k)
     _add_ranking(case, found)
@@ -162,16 +181,37 @@ def refusal_stage(timings: dict[str, float]) -> str:
 
 
 def _add_ranking(case: Case, found: Retrieval) -> None:
+    add_ranking(
+        case,
+        found.candidates,
+        given=found.hits,
+        dense={h.chunk_id: h.score for h in found.dense},
+        best_dense=found.best_dense,
+    )
+
+
+def add_ranking(
+    case: Case,
+    ranked: Sequence[Hit],
+    *,
+    given: Sequence[Hit],
+    dense: dict[str, float] | None = None,
+    best_dense: float | None = None,
+) -> None:
+    """Fill `hit_rank`, `context_hit`, `best_dense` and `retrieved` from a ranking of passages (any pipeline).
+
+    `given`: the passages the model read; `dense`: cosine similarity per chunk id, where known.
+    """
     gold = set(case.supporting_article_ids)
-    given = {h.chunk_id for h in found.hits}
-    case.best_dense = round(found.best_dense, 4)
+    given_ids = {h.chunk_id for h in given}
+    dense = dense or {}
+    case.best_dense = round(best_dense, 4) if best_dense is not None else None
     if gold:
-        case.hit_rank = hit_rank([h.article_id for h in found.candidates], gold)
-        case.context_hit = any(h.article_id in gold for h in found.hits)
-    dense = {h.chunk_id: h.score for h in found.dense}
+        case.hit_rank = hit_rank([h.article_id for h in ranked], gold)
+        case.context_hit = any(h.article_id in gold for h in given)
     case.retrieved = [
-        _listed(rank, h, gold, h.chunk_id in given, dense.get(h.chunk_id))
-        for rank, h in enumerate(found.candidates[:LISTED], start=1)
+        _listed(rank, h, gold, h.chunk_id in given_ids, dense.get(h.chunk_id))
+        for rank, h in enumerate(ranked[:LISTED], start=1)
     ]
 
 
