@@ -159,6 +159,8 @@ def _run(settings: Settings, prompts: Path, corpus: tuple[Path, ...], llm: str |
         click.echo(f"corpus: {ingested.summary()}", err=True)
     base_corpus = corpus or (settings.corpus,)  # the tutorial pipeline reads articles, not our store
     pipeline = _baseline_pipeline(own, base_corpus, bot) if baseline else None
+    if bot is not None:
+        bot.warm_up()  # as the server does at start: no prompt pays for loading the model
     started = time.perf_counter()
     result = evaluate(
         items,

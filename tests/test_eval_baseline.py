@@ -92,10 +92,11 @@ def test_baseline_cases_and_metrics_have_the_same_keys_as_ours(files, fake_inges
 
 @pytest.fixture
 def fake_chat(monkeypatch: pytest.MonkeyPatch):
-    """Both pipelines get this scripted chat model from the real factory."""
+    """Both pipelines get this scripted chat model from the real factory (its first reply goes to the
+    warm-up before the timed prompts)."""
     import rag.factory
 
-    monkeypatch.setattr(rag.factory, "chat_model", lambda settings, backend=None: FakeListChatModel(responses=OURS + THEIRS))
+    monkeypatch.setattr(rag.factory, "chat_model", lambda settings, backend=None: FakeListChatModel(responses=["(warm-up)", *OURS, *THEIRS]))
 
 
 def test_eval_baseline_compares_side_by_side_in_every_output(fake_models, fake_chat, files, tmp_path: Path):
