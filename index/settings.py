@@ -100,11 +100,11 @@ class Settings(BaseSettings):
         1800, ge=200, description="Most characters of passage text the model reads per question (rag.focus)."
     )
     focus_margin: float | None = Field(
-        0.03,
+        None,
         ge=0.0,
         description=(
             "Give the model only passage sentences whose similarity to the question is within this of the "
-            "best sentence (calibrated for the default model); 'none': fill context_chars best first."
+            "best sentence; 'none' (default): the best sentences first until context_chars is filled."
         ),
     )
     min_relevance: float = Field(

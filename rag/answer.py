@@ -13,7 +13,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -22,11 +22,14 @@ from langchain_core.messages import HumanMessage
 from index.errors import InputError
 from index.store import HybridStore
 from rag import refusal
-from rag.citations import MARKER, CitationStream, fix_citations, renumber, strip_markers, verify
+from rag.citations import _GLUED, MARKER, CitationStream, fix_citations, renumber, strip_markers, verify
+from rag.dates import annotate
 from rag.extractive import extract
 from rag.focus import focused_sources
+from rag.grounding import Grounds, adds_nothing
 from rag.language import detect_language
-from rag.prompts import NOT_FOUND, answer_messages, condense_message, prefix_messages
+from rag.prompts import NOT_FOUND, answer_messages, condense_message, prefix_messages, render_sources
+from index.sentences import split_sentences
 from rag.records import Answer, Source
 from rag.retrieval import Filters, retrieve
 
@@ -75,7 +78,7 @@ class Assistant:
     llm: Any | None  # a LangChain chat model; None: extractive
     k: int = 4
     budget_chars: int = 1800  # characters of passage text the model reads (rag.focus)
-    focus_margin: float | None = 0.03  # rag.focus: sentences within this of the best one
+    focus_margin: float | None = None  # rag.focus: sentences within this of the best one; None: fill the budget
     min_relevance: float = refusal.MIN_RELEVANCE
     min_support: float = refusal.MIN_SUPPORT
     max_question_chars: int = 1000
@@ -115,7 +118,8 @@ class Assistant:
             answer.standalone_question = standalone
         if not found.hits or not refusal.relevant(found.dense, language, self.min_relevance, question):
             log.info("refused: best relevance %.3f below the threshold", found.best_dense)
-            yield self._refuse(answer, found.candidates, started)
+            evidence = refusal.relevance_evidence(found.dense, language, self.min_relevance, question)
+            yield self._refuse(answer, found.candidates, started, "retrieval", "", evidence)
             return
 
         t = time.perf_counter()
@@ -125,6 +129,8 @@ class Assistant:
             yield renumber(raw, len(sources))[0]
         else:
             sources = focused_sources(standalone, found.hits, self._scorer, self.budget_chars, self.focus_margin)
+            # relative dates ("gisteren", "dinsdag") get the day they name, from the article's date
+            sources = [replace(s, excerpt=annotate(s.text, s.hit.date, s.hit.lang)) for s in sources]
             timings["focus"] = time.perf_counter() - t
             parts: list[str] = []  # the model's own text; what is shown is renumbered on the fly
             for delta in self._generate(standalone, sources, language, timings, parts):
@@ -134,19 +140,27 @@ class Assistant:
         timings["generate"] = time.perf_counter() - t
 
         if refusal.model_refused(raw):
-            yield self._refuse(answer, found.candidates, started)
+            yield self._refuse(answer, found.candidates, started, "model", raw, {})
             return
         t = time.perf_counter()
-        raw = fix_citations(raw, sources, self._scorer, lang=language, threshold=self.min_support)
+        grounds = Grounds([question, standalone, render_sources(sources)])
+        kept, dropped = grounded(raw, grounds, language)
+        if not kept:
+            timings["verify"] = time.perf_counter() - t
+            log.info("refused: every sentence states a name or number no source states: %s", dropped)
+            yield self._refuse(answer, found.candidates, started, "grounding", raw, {"unstated": dropped})
+            return
+        if adds_nothing(kept, standalone):
+            timings["verify"] = time.perf_counter() - t
+            log.info("refused: the answer adds nothing to the question")
+            yield self._refuse(answer, found.candidates, started, "echo", raw, {"question": standalone})
+            return
+        raw = fix_citations(kept, sources, self._scorer, lang=language, threshold=self.min_support)
         text, order = renumber(raw, len(sources))
         citations, checks = verify(
             text, sources, order, self._scorer, lang=language, threshold=self.min_support
         )
         timings["verify"] = time.perf_counter() - t
-        if not any(c.supported for c in checks):
-            log.info("refused: no sentence of the answer is supported by its sources")
-            yield self._refuse(answer, found.candidates, started)
-            return
         answer.answer, answer.citations, answer.sentences = text.strip(), citations, checks
         timings["total"] = time.perf_counter() - started
         yield answer
@@ -217,7 +231,9 @@ class Assistant:
             yield citing.feed(held)
         yield citing.finish()
 
-    def _refuse(self, answer: Answer, candidates: list, started: float) -> Answer:
+    def _refuse(
+        self, answer: Answer, candidates: list, started: float, gate: str, draft: str, evidence: dict
+    ) -> Answer:
         seen: dict[str, dict] = {}
         for hit in candidates:
             if hit.article_id not in seen:
@@ -231,11 +247,28 @@ class Assistant:
             if len(seen) == 3:
                 break
         answer.refused = True
+        answer.refusal = {"gate": gate, "draft": draft, "evidence": evidence}
         answer.answer = refusal.message(answer.language)
         answer.citations, answer.sentences = [], []
         answer.closest = list(seen.values())
         answer.timings["total"] = time.perf_counter() - started
         return answer
+
+
+def grounded(raw: str, grounds: Grounds, language: str) -> tuple[str, dict[str, list[str]]]:
+    """The answer without its sentences that state a name or number `grounds` does not (a small model
+    invents them when the sources lack the detail asked for), and those sentences with what they lack."""
+    text = _GLUED.sub(r"\1 ", raw)
+    kept: list[str] = []
+    dropped: dict[str, list[str]] = {}
+    for start, end in split_sentences(text, language):
+        sentence = text[start:end]
+        missing = grounds.unstated(sentence)
+        if missing:
+            dropped[sentence] = missing
+        else:
+            kept.append(sentence)
+    return " ".join(kept), dropped
 
 
 def _same_question(a: str, b: str) -> bool:

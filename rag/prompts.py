@@ -7,7 +7,8 @@ warm-up. Everything that varies goes into the last user message.
 The examples are invented (fictional places, people and papers, so nothing of them can pass for an answer
 about the user's articles) and show a 1.5B model what the rules alone do not get across: answer from a
 source in another language, copy numbers exactly from the sentence that answers the question (not from
-the one next to it), and cite.
+the one next to it), cite, say NOT_FOUND when the source says the detail asked for is not known, and
+answer "when" with the date written after a relative day (`rag.dates`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ NOT_FOUND = "NOT_FOUND"
 SYSTEM = f"""You answer questions about news articles, using only the numbered sources you are given.
 Rules:
 - Use only facts stated in the sources. Never add facts from your own knowledge.
+- Answer with the fact the question asks for (the name, number, date or place), copied from the source that states it.
 - After every sentence, cite the source numbers it uses, like [1] or [1][2].
 - Be brief: one to three sentences.
 - Write in the language the user asks for, even when the sources are in another language.
@@ -72,6 +74,26 @@ Hale, who proposed the plan in 2017, called it "a good day for commuters".
 Question: Wie stelde de tweede brug in Millbrook voor, en wanneer?
 Answer in Dutch, citing sources like [1].""",
         "Burgemeester Tom Hale stelde de tweede brug in 2017 voor [1].",
+    ),
+    (
+        """Sources:
+[1] Scooterrijder gewond na aanrijding (Weekblad Oostmeer, 2020-11-18)
+Een scooterrijder is gisteren (17 november 2020) gewond geraakt bij een aanrijding op de Dijkweg. De politie \
+heeft de naam van de automobilist niet bekendgemaakt. De man reed door en wordt gezocht.
+
+Question: What is the name of the driver who hit the scooter rider on the Dijkweg?
+Answer in English, citing sources like [1].""",
+        NOT_FOUND,
+    ),
+    (
+        """Sources:
+[1] Scooterrijder gewond na aanrijding (Weekblad Oostmeer, 2020-11-18)
+Een scooterrijder is gisteren (17 november 2020) gewond geraakt bij een aanrijding op de Dijkweg. De politie \
+heeft de naam van de automobilist niet bekendgemaakt. De man reed door en wordt gezocht.
+
+Question: Op welke datum raakte de scooterrijder gewond?
+Answer in Dutch, citing sources like [1].""",
+        "De scooterrijder raakte op 17 november 2020 gewond [1].",
     ),
 )
 

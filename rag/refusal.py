@@ -66,6 +66,19 @@ def relevant(
     return any(h.score >= bar(h) for h in dense)
 
 
+def relevance_evidence(
+    dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE, question: str = ""
+) -> dict:
+    """What `relevant` decided on: the best dense similarity and the bars it was held to."""
+    return {
+        "best_dense": max((h.score for h in dense), default=0.0),
+        "best_dense_same_language": max((h.score for h in dense if h.lang == language), default=0.0),
+        "min_relevance": min_relevance,
+        "same_language_bar": min_relevance + SAME_LANGUAGE_MARGIN,
+        "same_language_bar_without_the_question_names": min_relevance + SAME_LANGUAGE_MARGIN + MISSING_NAME_MARGIN,
+    }
+
+
 def message(language: str) -> str:
     return MESSAGES.get(language, MESSAGES["en"])
 

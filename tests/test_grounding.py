@@ -1,0 +1,58 @@
+"""Lexical grounding: names and numbers an answer states must be in the question or the sources."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer import grounded
+from rag.grounding import Grounds, adds_nothing, same_name
+
+SOURCE = (
+    "[1] Vrede in Moskou (Trouw, 2020-10-10)\nDe Russische minister Sergei Lavrov bemiddelde in Moskou. "
+    "President Vladimir Poetin had beide landen uitgenodigd. De besprekingen duurden tien uur; "
+    "er vielen 31 burgerdoden en 7,4 miljard euro schade."
+)
+
+
+@pytest.mark.parametrize(("a", "b"), [("poetin", "putin"), ("moskou", "moscow"), ("catalonie", "catalonia"),
+                                      ("parlement", "parliament")])  # fmt: skip
+def test_translated_and_transliterated_names_are_the_same(a, b):
+    assert same_name(a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("lavrov", "putin"), ("moskou", "minsk"), ("jansen", "janssens-de bruin")])
+def test_different_names_are_not(a, b):
+    assert not same_name(a, b)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sergei Lavrov mediated the talks in Moscow [1].",
+        "Putin had invited both countries [1].",
+        "The talks lasted 10 hours [1].",
+        "Damage was 7.4 billion euros and thirty-one civilians died [1].",
+        "The report appeared on 2020-10-10 [1].",
+    ],
+)
+def test_stated_names_and_numbers_pass(sentence):
+    assert Grounds(["Who mediated?", SOURCE]).unstated(sentence) == []
+
+
+def test_invented_names_and_numbers_are_reported():
+    grounds = Grounds(["Who mediated in Moscow?", SOURCE])
+    assert grounds.unstated("The talks were led by Emmanuel Macron [1].") == ["Emmanuel", "Macron"]
+    assert grounds.unstated("The talks lasted 12 hours [1].") == ["12"]
+
+
+def test_grounded_drops_only_the_sentences_that_state_something_unstated():
+    kept, dropped = grounded("Lavrov mediated [1]. He was helped by Jan Pietersen [1].", Grounds([SOURCE]), "en")
+    assert kept == "Lavrov mediated [1]."
+    assert list(dropped.values()) == [["Jan", "Pietersen"]]
+
+
+def test_an_answer_that_restates_the_question_adds_nothing():
+    q = "Which director said the company had gone bankrupt?"
+    assert adds_nothing("The director said the company had gone bankrupt [1].", q)
+    assert not adds_nothing("Director Anna Smit said the company had gone bankrupt [1].", q)
+    assert not adds_nothing("An orange scent [1].", "What smell were the detainees exposed to?")
