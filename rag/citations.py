@@ -328,6 +328,14 @@ def fix_citations(
     return text
 
 
+def cite(sentence: str, numbers: Sequence[int]) -> str:
+    """The sentence with its markers replaced by `numbers`, placed before its end punctuation."""
+    body = strip_markers(sentence).rstrip()
+    end = len(body) - len(body.rstrip(".!?…\"'”’»)"))
+    run = "".join(f"[{n}]" for n in numbers)
+    return f"{body[: len(body) - end]} {run}{body[len(body) - end :]}" if run else body
+
+
 def _repointed(sentence: str, n: int) -> str:
     """The sentence with its first marker run rewritten to " [n]" and any other run removed."""
     runs = list(_RUN.finditer(sentence))

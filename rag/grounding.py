@@ -36,6 +36,20 @@ _SCALES = frozenset({"100", "1000", "1000000", "1000000000", "1000000000000"})
 NAME_SIMILARITY = 0.75  # difflib ratio of two sound-folded names that count as the same
 _DIGITS = re.compile(r"[0-9]")
 _WORDS = re.compile(r"[^\W\d_]+")
+# Month and weekday names: a date's words, translated freely ("March"/"maart"); its numbers are checked.
+DATE_WORDS = frozenset(
+    """january february march april may june july august september october november december januari
+    februari maart mei juni juli augustus oktober monday tuesday wednesday thursday friday saturday sunday
+    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag""".split()
+)
+# What a question asks for, by its question words (English and Dutch): a number, a date, a name.
+_ASKS = (
+    ("number", re.compile(r"\b(?:how (?:many|much|long|far|fast|high|big|old|tall)|hoeveel|hoe (?:lang|ver|hoog|groot|oud|snel)"
+                          r"|what (?:percentage|share|amount|number)|welk (?:percentage|bedrag|aantal))\b", re.I)),
+    ("date", re.compile(r"\b(?:when|what (?:date|day|year)|which (?:date|day|year)|since when|wanneer"
+                        r"|(?:op |sinds )?welke (?:datum|dag)|in welk jaar|sinds wanneer)\b", re.I)),
+    ("name", re.compile(r"^\s*(?:(?:and|en|but|maar)\s+)?(?:who|whom|whose|wie|van wie)\b", re.I)),
+)
 # Function words that answers add to a restated question without adding a fact.
 _FILLER = STOPWORDS | frozenset(
     """yes no not also said says say according reported report reports article articles source sources
@@ -87,15 +101,57 @@ class Grounds:
         claim = strip_markers(sentence)
         numbers = [t for t in normalize(claim) if _DIGITS.search(t) and t not in _SCALES]
         missing = [t for t in numbers if t not in self.numbers]
-        missing += [n for n in sorted(proper_names(claim, skip_first=True)) if not _is_number_word(n) and not self.states_name(n)]
+        missing += [n for n in _names(claim) if not self.states_name(n)]
         return missing
 
 
+def keys(sentence: str, asked: Grounds) -> list[str]:
+    """The names and numbers of a sentence that the question (`asked`) does not already state."""
+    claim = strip_markers(sentence)
+    numbers = [t for t in normalize(claim) if _DIGITS.search(t) and t not in _SCALES]
+    names = _names(claim)
+    return [t for t in numbers if t not in asked.numbers] + [n for n in names if not asked.states_name(n)]
+
+
+def states_all(grounds: Grounds, found: list[str]) -> bool:
+    """`grounds` states every name and number in `found` (as returned by `keys`)."""
+    return all(k in grounds.numbers if _DIGITS.search(k) else grounds.states_name(k) for k in found)
+
+
 def adds_nothing(answer: str, question: str) -> bool:
-    """The answer's content words (not function words) all occur in the question."""
+    """The answer's content words (not function words, not words of three letters or fewer such as "got")
+    all occur in the question."""
     asked = [t for t in normalize(question) if t not in _FILLER]
-    new = [t for t in normalize(strip_markers(answer)) if t not in _FILLER]
+    new = [t for t in normalize(strip_markers(answer)) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
     return not any(not any(_stem_match(t, q) for q in asked) for t in new)
+
+
+def asked_for(question: str) -> str | None:
+    """"number", "date" or "name" when the question's words ask for one ("how many", "wanneer", "who"),
+    else None."""
+    return next((kind for kind, pattern in _ASKS if pattern.search(question)), None)
+
+
+def gives(answer: str, kind: str, question: str) -> bool:
+    """The answer holds a fact of that kind that the question does not already hold: a number (digits or
+    number words) for "number", a number or a month or weekday for "date", a name for "name"."""
+    asked = Grounds([question])
+    claim = strip_markers(answer)
+    numbers = [t for t in normalize(claim) if _DIGITS.search(t) and t not in asked.numbers]
+    if kind == "number":
+        return bool(numbers)
+    if kind == "date":
+        return bool(numbers) or any(fold(w) in DATE_WORDS for w in _WORDS.findall(claim))
+    names = [n for n in proper_names(claim) if not asked.states_name(n)]
+    return bool(names)
+
+
+def _names(claim: str) -> list[str]:
+    """A sentence's proper names to check: not its first word, number words or month and weekday names."""
+    return [
+        n for n in sorted(proper_names(claim, skip_first=True))
+        if not _is_number_word(n) and fold(n) not in DATE_WORDS
+    ]
 
 
 def _stem_match(a: str, b: str) -> bool:

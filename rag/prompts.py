@@ -7,8 +7,8 @@ warm-up. Everything that varies goes into the last user message.
 The examples are invented (fictional places, people and papers, so nothing of them can pass for an answer
 about the user's articles) and show a 1.5B model what the rules alone do not get across: answer from a
 source in another language, copy numbers exactly from the sentence that answers the question (not from
-the one next to it), cite, say NOT_FOUND when the source says the detail asked for is not known, and
-answer "when" with the date written after a relative day (`rag.dates`).
+the one next to it), cite, and answer "when" with the date written after a relative day (`rag.dates`). (An example of
+answering NOT_FOUND made the model refuse answerable questions on `dpg-nl-qa`.)
 """
 
 from __future__ import annotations
@@ -33,22 +33,11 @@ Rules:
 
 USER = Template("""Sources:
 $sources
-
+$conversation
 Question: $question
 Answer in $language, citing sources like [1].""")
 
 SOURCE = Template("[$n] $title ($outlet, $date)\n$text")
-
-CONDENSE = Template("""Today is $today. Rewrite the last question of this conversation as one standalone question
-that can be understood without the conversation: replace pronouns and references with the names, places
-and events they refer to, using only names that appear in the conversation. Keep the language of the last
-question. Reply with the question only.
-
-Conversation:
-$history
-
-Last question: $question
-Standalone question:""")
 
 EXAMPLES = (
     (
@@ -81,16 +70,6 @@ Answer in Dutch, citing sources like [1].""",
 Een scooterrijder is gisteren (17 november 2020) gewond geraakt bij een aanrijding op de Dijkweg. De politie \
 heeft de naam van de automobilist niet bekendgemaakt. De man reed door en wordt gezocht.
 
-Question: What is the name of the driver who hit the scooter rider on the Dijkweg?
-Answer in English, citing sources like [1].""",
-        NOT_FOUND,
-    ),
-    (
-        """Sources:
-[1] Scooterrijder gewond na aanrijding (Weekblad Oostmeer, 2020-11-18)
-Een scooterrijder is gisteren (17 november 2020) gewond geraakt bij een aanrijding op de Dijkweg. De politie \
-heeft de naam van de automobilist niet bekendgemaakt. De man reed door en wordt gezocht.
-
 Question: Op welke datum raakte de scooterrijder gewond?
 Answer in Dutch, citing sources like [1].""",
         "De scooterrijder raakte op 17 november 2020 gewond [1].",
@@ -100,12 +79,19 @@ Answer in Dutch, citing sources like [1].""",
 LANGUAGE_NAMES = {"en": "English", "nl": "Dutch", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian"}
 
 
+def outlet(source: str | None) -> str:
+    """The outlet's name as the model should read it: a file or feed path names none (and costs tokens)."""
+    if not source or len(source) > 40 or "/" in source or ":" in source:
+        return "unknown outlet"
+    return source
+
+
 def render_sources(sources: Sequence[Source]) -> str:
     return "\n\n".join(
         SOURCE.substitute(
             n=s.n,
             title=s.hit.title or "untitled",
-            outlet=s.hit.source or "unknown outlet",
+            outlet=outlet(s.hit.source),
             date=s.hit.date or "undated",
             text=s.text,
         )
@@ -113,9 +99,22 @@ def render_sources(sources: Sequence[Source]) -> str:
     )
 
 
-def user_message(question: str, sources: Sequence[Source], language: str) -> str:
+# A follow-up ("and who came second?") is read after the last exchange it follows up on.
+CONVERSATION = Template("""
+Earlier in this conversation:
+$turns
+""")
+
+
+def user_message(
+    question: str, sources: Sequence[Source], language: str, history: Sequence[tuple[str, str]] = ()
+) -> str:
+    turns = "\n".join(f"{'User' if role == 'user' else 'Assistant'}: {content}" for role, content in history[-2:])
     return USER.substitute(
-        sources=render_sources(sources), question=question, language=LANGUAGE_NAMES.get(language, "English")
+        sources=render_sources(sources),
+        conversation=CONVERSATION.substitute(turns=turns) if turns else "",
+        question=question,
+        language=LANGUAGE_NAMES.get(language, "English"),
     )
 
 
@@ -127,10 +126,8 @@ def prefix_messages() -> list[BaseMessage]:
     return out
 
 
-def answer_messages(question: str, sources: Sequence[Source], language: str) -> list[BaseMessage]:
-    return [*prefix_messages(), HumanMessage(user_message(question, sources, language))]
-
-
-def condense_message(question: str, history: Sequence[tuple[str, str]], today: str) -> str:
-    lines = "\n".join(f"{'User' if role == 'user' else 'Assistant'}: {content}" for role, content in history)
-    return CONDENSE.substitute(today=today, history=lines, question=question)
+def answer_messages(
+    question: str, sources: Sequence[Source], language: str, history: Sequence[tuple[str, str]] = ()
+) -> list[BaseMessage]:
+    """The whole answering prompt; `history`'s last exchange goes with a follow-up question."""
+    return [*prefix_messages(), HumanMessage(user_message(question, sources, language, history))]

@@ -61,7 +61,6 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     sentences: list[SentenceCheck] = field(default_factory=list)
     closest: list[dict] = field(default_factory=list)  # on refusal: nearest articles (title, date, ...)
-    standalone_question: str | None = None
     # on refusal: which gate refused ("retrieval", "model", "verification", ...), the model's draft answer
     # (empty when no model ran) and that gate's evidence (its scores and thresholds)
     refusal: dict | None = None

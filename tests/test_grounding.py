@@ -56,3 +56,47 @@ def test_an_answer_that_restates_the_question_adds_nothing():
     assert adds_nothing("The director said the company had gone bankrupt [1].", q)
     assert not adds_nothing("Director Anna Smit said the company had gone bankrupt [1].", q)
     assert not adds_nothing("An orange scent [1].", "What smell were the detainees exposed to?")
+
+
+def test_citations_narrow_to_the_sources_that_state_the_sentences_facts():
+    from index.records import Hit
+    from rag.answer import narrow_citations
+    from rag.records import Source
+
+    def source(n: int, text: str) -> Source:
+        hit = Hit(f"c{n}", 0.8, f"a{n}", 0, f"T{n}", "2020-10-10", None, None, "nl", text, 0, len(text))
+        return Source(n, hit)
+
+    sources = [source(1, "De besprekingen duurden lang."), source(2, "Ze duurden tien uur."), source(3, "Iets anders.")]
+    q = "How long did the talks last?"
+    assert narrow_citations("The talks lasted 10 hours [1][2].", sources, q, "en") == "The talks lasted 10 hours [2]."
+    assert narrow_citations("The talks lasted 10 hours [3].", sources, q, "en") == "The talks lasted 10 hours [2]."
+    assert narrow_citations("The talks lasted 10 hours.", sources, q, "en") == "The talks lasted 10 hours [2]."
+    assert narrow_citations("They lasted long [1][3].", sources, q, "en") == "They lasted long [1][3]."
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [("How many miners were rescued?", "number"), ("Hoeveel bomen komen er?", "number"),
+     ("When does the trial begin?", "date"), ("Op welke datum stemde de Kamer?", "date"),
+     ("Who won the stage?", "name"), ("En wie volgt hij op?", "name"), ("What caused the blackout?", None)],
+)  # fmt: skip
+def test_what_a_question_asks_for(question, kind):
+    from rag.grounding import asked_for
+
+    assert asked_for(question) == kind
+
+
+def test_an_answer_without_the_kind_of_fact_asked_for_gives_nothing():
+    from rag.grounding import gives
+
+    assert not gives("The trial is expected to begin within weeks [1].", "date", "When does the trial begin?")
+    assert gives("It began on 4 March [1].", "date", "When did the trial begin?")
+    assert gives("Nineteen miners [1].", "number", "How many miners were rescued?")
+    assert not gives("Many miners were rescued [1].", "number", "How many miners were rescued?")
+    assert gives("Adam Yates won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?")
+    assert not gives("The Tour of Catalonia winner won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?")
+
+
+def test_month_and_weekday_names_need_no_source_spelling_them():
+    assert Grounds(["Wanneer?", "Het gebeurde op 29 maart 2019."]).unstated("Since Friday, 29 March 2019 [1].") == []

@@ -77,7 +77,6 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     sentences: list[SentenceOut]
     closest: list[dict] = Field(description="On refusal: the nearest articles (article_id, title, date, ...).")
-    standalone_question: str | None
     refusal: dict | None = Field(
         None, description="On refusal: the gate that refused, the model's draft answer and the gate's evidence."
     )

@@ -124,10 +124,7 @@ def new_case(prompt: Prompt) -> Case:
 
 def retrieval_case(prompt: Prompt, store: HybridStore, *, k: int, retrieve_k: int) -> Case:
     case = new_case(prompt)
-    question = prompt.question
-    last_user = next((c for r, c in reversed(prompt.history) if r == "user"), "")
-    if last_user:
-        question = f"{last_user} {question}"
+    question = retrieval_query(prompt.question, list(prompt.history))
     started = time.perf_counter()
     found = retrieve(store, question, k=retrieve_k)
     elapsed = time.perf_counter() - started
@@ -150,8 +147,7 @@ def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 -
         case.refusal = answer.refusal
         gate = (answer.refusal or {}).get("gate")
         case.refused_by = gate or refusal_stage(answer.timings)
-    asked = answer.standalone_question or prompt.question
-    found = retrieve(assistant.store, retrieval_query(prompt.question, asked, list(prompt.history)), k=assistant.k)
+    found = retrieve(assistant.store, retrieval_query(prompt.question, list(prompt.history)), k=assistant.k)
     _add_ranking(case, found)
     passages = {h.chunk_id: h.text for h in found.hits}
     for c in answer.citations:
