@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from index.sentences import split_sentences
 from index.store import HybridStore
 from rag import refusal
 from rag.citations import (
+    _CONTENT,
     _GLUED,
     CitationStream,
     cite,
@@ -43,6 +44,13 @@ from rag.retrieval import Filters, retrieve
 log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # (role "user" | "assistant", content)
+Scorer = Callable[[str, list[str]], list[float]]
+# An answer sentence's names and numbers must be in one of its closest source sentences (rag.grounding).
+ATTRIBUTION_MARGIN = 0.03
+ATTRIBUTION_TOP = 3
+# Gates after which the model is asked once more, with only the sentences closest to the question.
+RETRIED = ("grounding", "attribution", "kind", "echo")
+RETRY_MARGIN = 0.03
 
 
 def embedding_scorer(embeddings: Embeddings, cache_size: int = 4096):  # noqa: ANN201 - rag.citations.Scorer
@@ -141,27 +149,28 @@ class Assistant:
             raw = "".join(parts)
         timings["generate"] = time.perf_counter() - t
 
-        if refusal.model_refused(raw):
-            yield self._refuse(answer, found.candidates, started, "model", raw, {})
-            return
         t = time.perf_counter()
-        grounds = Grounds([question, *(c for r, c in turns if r == "user"), render_sources(sources)])
-        kept, dropped = grounded(raw, grounds, language)
-        if not kept:
+        kept, gate, evidence = self._check(raw, question, turns, sources, language)
+        if gate in RETRIED and self.llm is not None and self.focus_margin is None:
+            # a wrong or missing fact from a full context: ask again with only the sentences closest to
+            # the question (fewer numbers and names to mix up), without streaming the second draft
+            log.info("%s check failed (%s): asking again with the closest sentences", gate, evidence)
+            narrow = focused_sources(search, found.hits, self._scorer, self.budget_chars, RETRY_MARGIN)
+            narrow = [replace(s, excerpt=annotate(s.text, s.hit.date, s.hit.lang)) for s in narrow]
+            retried: list[str] = []
+            t_retry = time.perf_counter()
+            for _ in self._generate(question, narrow, language, turns, {}, retried):
+                pass
+            timings["retry"] = time.perf_counter() - t_retry
+            second, gate2, evidence2 = self._check("".join(retried), question, turns, narrow, language)
+            if gate2 is None:
+                raw, kept, gate, sources = "".join(retried), second, None, narrow
+            else:
+                evidence = {**evidence, "retry_gate": gate2, "retry_draft": "".join(retried), "retry": evidence2}
+        if gate is not None:
             timings["verify"] = time.perf_counter() - t
-            log.info("refused: every sentence states a name or number no source states: %s", dropped)
-            yield self._refuse(answer, found.candidates, started, "grounding", raw, {"unstated": dropped})
-            return
-        kind = asked_for(question)
-        if kind and not gives(kept, kind, question):
-            timings["verify"] = time.perf_counter() - t
-            log.info("refused: the question asks for a %s and the answer gives none", kind)
-            yield self._refuse(answer, found.candidates, started, "kind", raw, {"asked_for": kind})
-            return
-        if adds_nothing(kept, question):
-            timings["verify"] = time.perf_counter() - t
-            log.info("refused: the answer adds nothing to the question")
-            yield self._refuse(answer, found.candidates, started, "echo", raw, {"question": question})
+            log.info("refused by the %s gate: %s", gate, evidence)
+            yield self._refuse(answer, found.candidates, started, gate, raw, evidence)
             return
         kept = narrow_citations(kept, sources, question, language)
         raw = fix_citations(kept, sources, self._scorer, lang=language, threshold=self.min_support)
@@ -191,6 +200,26 @@ class Assistant:
                 f"The question is {len(question)} characters long; the limit is {self.max_question_chars}."
             )
         return question
+
+    def _check(
+        self, raw: str, question: str, turns: Sequence[Turn], sources: list[Source], language: str
+    ) -> tuple[str, str | None, dict]:
+        """(the answer's grounded sentences, None, {}) or ("", the refusing gate, its evidence)."""
+        if refusal.model_refused(raw):
+            return "", "model", {}
+        grounds = Grounds([question, *(c for r, c in turns if r == "user"), render_sources(sources)])
+        kept, dropped = grounded(raw, grounds, language)
+        if not kept:
+            return "", "grounding", {"unstated": dropped}
+        kept, misplaced = attributed(kept, sources, question, language, self._scorer)
+        if not kept:
+            return "", "attribution", {"not_in_the_closest_source_sentences": misplaced}
+        kind = asked_for(question)
+        if kind and not gives(kept, kind, question):
+            return "", "kind", {"asked_for": kind}
+        if adds_nothing(kept, question):
+            return "", "echo", {"question": question}
+        return kept, None, {}
 
     def _turns(self, history: Sequence[Turn]) -> list[Turn]:
         """The last turns of the conversation, without citation markers (their sources are gone) and cut
@@ -266,6 +295,39 @@ def grounded(raw: str, grounds: Grounds, language: str) -> tuple[str, dict[str, 
             dropped[sentence] = missing
         else:
             kept.append(sentence)
+    return " ".join(kept), dropped
+
+
+def attributed(
+    text: str, sources: Sequence[Source], question: str, language: str, score: Scorer
+) -> tuple[str, dict[str, list[str]]]:
+    """The answer without its sentences whose names and numbers are not where the sentence's meaning is.
+
+    A small model copies a figure from the wrong sentence ("376 burgers gewond" where 376 are soldiers and
+    168 the wounded civilians), or, asked for a detail the articles say is unknown, fills it in with a
+    name from elsewhere in the passage. Either way, the source sentences closest in meaning to the answer
+    sentence (within `ATTRIBUTION_MARGIN` of the best, at most `ATTRIBUTION_TOP`) do not state its names
+    and numbers. Those sentences are dropped, with what they lacked.
+    """
+    asked = Grounds([question])
+    candidates = [
+        s.text[a:b] for s in sources for a, b in split_sentences(s.text, s.hit.lang) if _CONTENT.search(s.text[a:b])
+    ]
+    kept: list[str] = []
+    dropped: dict[str, list[str]] = {}
+    for start, end in split_sentences(text, language):
+        sentence = text[start:end]
+        found = keys(sentence, asked)
+        if not found or not candidates:
+            kept.append(sentence)
+            continue
+        sims = score(strip_markers(sentence), candidates)
+        ranked = sorted(range(len(candidates)), key=lambda i: -sims[i])[:ATTRIBUTION_TOP]
+        closest = [candidates[i] for i in ranked if sims[i] >= sims[ranked[0]] - ATTRIBUTION_MARGIN]
+        if states_all(Grounds(closest), found):
+            kept.append(sentence)
+        else:
+            dropped[sentence] = found
     return " ".join(kept), dropped
 
 

@@ -158,7 +158,8 @@ def _stem_match(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long = sorted((a, b), key=len)
-    return len(short) >= 4 and long.startswith(short[: max(4, len(short) - 2)])
+    # a stem variant ("bankrupt"/"bankruptcy"), not a part of a compound ("kaas"/"kaasdragers")
+    return len(short) >= 4 and len(short) >= 0.7 * len(long) and long.startswith(short[: max(4, len(short) - 2)])
 
 
 @lru_cache(maxsize=65536)
