@@ -100,11 +100,12 @@ class Settings(BaseSettings):
         1800, ge=200, description="Most characters of passage text the model reads per question (rag.focus)."
     )
     focus_margin: float | None = Field(
-        None,
+        0.03,
         ge=0.0,
         description=(
-            "Give the model only passage sentences whose similarity to the question is within this of the "
-            "best sentence; 'none' (default): the best sentences first until context_chars is filled."
+            "The model first reads only the passage sentences within this similarity of the best one "
+            "(calibrated for the default model); when that answer fails a check, it is asked once more with "
+            "the best sentences up to context_chars. 'none': the latter from the start, no second try."
         ),
     )
     min_relevance: float = Field(

@@ -48,9 +48,8 @@ Scorer = Callable[[str, list[str]], list[float]]
 # An answer sentence's names and numbers must be in one of its closest source sentences (rag.grounding).
 ATTRIBUTION_MARGIN = 0.03
 ATTRIBUTION_TOP = 3
-# Gates after which the model is asked once more, with only the sentences closest to the question.
-RETRIED = ("grounding", "attribution", "kind", "echo")
-RETRY_MARGIN = 0.03
+# Gates after which the model is asked once more, with the passages' best sentences up to the budget.
+RETRIED = ("model", "grounding", "attribution", "kind", "echo")
 
 
 def embedding_scorer(embeddings: Embeddings, cache_size: int = 4096):  # noqa: ANN201 - rag.citations.Scorer
@@ -93,7 +92,9 @@ class Assistant:
     llm: Any | None  # a LangChain chat model; None: extractive
     k: int = 4
     budget_chars: int = 1800  # characters of passage text the model reads (rag.focus)
-    focus_margin: float | None = None  # rag.focus: sentences within this of the best one; None: fill the budget
+    # rag.focus: the model first reads the sentences within this of the best one; when its answer fails a
+    # check, it is asked once more with the best sentences up to the budget (None: that from the start)
+    focus_margin: float | None = 0.03
     min_relevance: float = refusal.MIN_RELEVANCE
     min_support: float = refusal.MIN_SUPPORT
     max_question_chars: int = 1000
@@ -151,20 +152,21 @@ class Assistant:
 
         t = time.perf_counter()
         kept, gate, evidence = self._check(raw, question, turns, sources, language)
-        if gate in RETRIED and self.llm is not None and self.focus_margin is None:
-            # a wrong or missing fact from a full context: ask again with only the sentences closest to
-            # the question (fewer numbers and names to mix up), without streaming the second draft
-            log.info("%s check failed (%s): asking again with the closest sentences", gate, evidence)
-            narrow = focused_sources(search, found.hits, self._scorer, self.budget_chars, RETRY_MARGIN)
-            narrow = [replace(s, excerpt=annotate(s.text, s.hit.date, s.hit.lang)) for s in narrow]
+        if gate in RETRIED and self.llm is not None and self.focus_margin is not None:
+            # the sentences closest to the question did not give a checked answer (the one that answers
+            # may not resemble the question): ask again with the best sentences up to the budget, without
+            # streaming the second draft
+            log.info("%s check failed (%s): asking again with more of the passages", gate, evidence)
+            wider = focused_sources(search, found.hits, self._scorer, self.budget_chars, None)
+            wider = [replace(s, excerpt=annotate(s.text, s.hit.date, s.hit.lang)) for s in wider]
             retried: list[str] = []
             t_retry = time.perf_counter()
-            for _ in self._generate(question, narrow, language, turns, {}, retried):
+            for _ in self._generate(question, wider, language, turns, {}, retried):
                 pass
             timings["retry"] = time.perf_counter() - t_retry
-            second, gate2, evidence2 = self._check("".join(retried), question, turns, narrow, language)
+            second, gate2, evidence2 = self._check("".join(retried), question, turns, wider, language)
             if gate2 is None:
-                raw, kept, gate, sources = "".join(retried), second, None, narrow
+                raw, kept, gate, sources = "".join(retried), second, None, wider
             else:
                 evidence = {**evidence, "retry_gate": gate2, "retry_draft": "".join(retried), "retry": evidence2}
         if gate is not None:

@@ -191,3 +191,39 @@ def test_a_same_language_passage_without_the_questions_name_must_score_higher():
     # names are matched without case ("Visa" / "visa") and never across languages (Moskou / Moscow)
     assert refusal.relevant([hit("Hun familie bleef na het verlopen van hun visa.", "nl", bar)], "nl", question="Wie had een Visa?")
     assert refusal.relevant([hit(talks, "nl", refusal.MIN_RELEVANCE)], "en", question="How long did the Moscow talks last?")
+
+
+def test_an_answer_failing_a_check_is_asked_again_with_more_of_the_passages(make_bot):
+    q = "Hoe lang duurden de besprekingen in Moskou?"
+    n = _source_number(make_bot(), q, "moscow")
+    bot = make_bot("De besprekingen duurden lang [1].", f"De besprekingen duurden tien uur lang [{n}].", focus_margin=0.03)
+    _, answer = run(bot, q)
+    assert not answer.refused and "tien uur" in answer.answer  # the first draft gave no number
+    assert "retry" in answer.timings
+
+
+def test_a_draft_failing_both_tries_is_refused_with_both_drafts_as_evidence(make_bot):
+    q = "Hoe lang duurden de besprekingen in Moskou?"
+    bot = make_bot("De besprekingen duurden lang [1].", "Ze duurden heel lang [1].", focus_margin=0.03)
+    _, answer = run(bot, q)
+    assert answer.refused and answer.refusal["gate"] == "kind"
+    assert answer.refusal["draft"] == "De besprekingen duurden lang [1]."
+    assert answer.refusal["evidence"]["retry_draft"] == "Ze duurden heel lang [1]."
+
+
+def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():
+    from index.records import Hit
+    from rag.answer import attributed
+    from rag.records import Source
+
+    text = "Er werden 31 burgers gedood. Er raakten 168 burgers gewond. Armenië verloor 376 soldaten."
+    hit = Hit("c", 0.8, "a", 0, "T", "2020-10-10", None, None, "nl", text, 0, len(text))
+
+    def score(claim: str, candidates: list[str]) -> list[float]:  # word overlap stands in for embeddings
+        words = set(claim.lower().split())
+        return [len(words & set(c.lower().rstrip(".").split())) / 10 for c in candidates]
+
+    kept, dropped = attributed("Er raakten 376 burgers gewond [1].", [Source(1, hit)], "Hoeveel gewonden?", "nl", score)
+    assert kept == "" and list(dropped.values()) == [["376"]]
+    kept, _ = attributed("Er raakten 168 burgers gewond [1].", [Source(1, hit)], "Hoeveel gewonden?", "nl", score)
+    assert kept == "Er raakten 168 burgers gewond [1]."

@@ -392,7 +392,9 @@ def test_scripted_model_answers_and_refusals_are_scored(fake_ingest, fake_embedd
     _, store = fake_ingest([Article(**{k: v for k, v in a.items()}) for a in ARTICLES])
     question = PROMPTS[0]["question"]
     n = 1 + [h.article_id for h in retrieve(store, question, k=2).hits].index("moscow")
-    model = GenericFakeChatModel(messages=iter([f"Lavrov bemiddelde bij de besprekingen in Moskou [{n}].", "NOT_FOUND"]))
+    # NOT_FOUND twice: from the closest sentences, then from the fuller context of the second try
+    replies = [f"Lavrov bemiddelde bij de besprekingen in Moskou [{n}].", "NOT_FOUND", "NOT_FOUND"]
+    model = GenericFakeChatModel(messages=iter(replies))
     bot = Assistant(store=store, embeddings=fake_embeddings, llm=model, k=2, min_relevance=0.0, min_support=0.2)
     prompts = [
         Prompt(id="who", question=question, answers=("Lavrov",), supporting_article_ids=("moscow",), type="person"),
