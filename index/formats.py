@@ -19,8 +19,8 @@ from typing import Any
 
 import frontmatter
 import yaml
-from frontmatter.default_handlers import YAMLHandler
 
+from index.parsers import FrontMatterHandler, ParseLimitError, loads_json
 from index.records import LoadError
 
 
@@ -52,26 +52,10 @@ def read_txt(path: Path, text: str) -> Iterator[Record | LoadError]:
     yield Record(fields, default_id=path.stem)
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML that keeps every scalar except null a string, as written: `date: 2020-02-30` (an
-    invalid date, warned about later instead of failing the parse), `id: 0123`, `lang: no`."""
-
-
-_FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-class _FrontMatterHandler(YAMLHandler):
-    def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=_FrontMatterLoader)  # noqa: S506 -- a SafeLoader
-
-
 def read_markdown(path: Path, text: str) -> Iterator[Record | LoadError]:
     """Markdown with optional YAML front matter; the first `# heading` is the default title."""
     try:
-        post = frontmatter.loads(text, handler=_FrontMatterHandler())
+        post = frontmatter.loads(text, handler=FrontMatterHandler())
     except yaml.YAMLError as e:
         yield LoadError(str(path), None, f"invalid YAML front matter: {e}")
         return
@@ -126,9 +110,12 @@ def read_jsonl(path: Path, text: str) -> Iterator[Record | LoadError]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = loads_json(line)
         except json.JSONDecodeError as e:
             yield LoadError(str(path), number, f"malformed JSON: {e.msg} (column {e.colno})")
+            continue
+        except ParseLimitError as e:
+            yield LoadError(str(path), number, str(e))
             continue
         if not isinstance(value, dict):
             yield LoadError(str(path), number, f"expected a JSON object, got {type_name(value)}")
@@ -139,9 +126,12 @@ def read_jsonl(path: Path, text: str) -> Iterator[Record | LoadError]:
 def read_json(path: Path, text: str) -> Iterator[Record | LoadError]:
     """One JSON object, or a list of them."""
     try:
-        value = json.loads(text)
+        value = loads_json(text)
     except json.JSONDecodeError as e:
         yield LoadError(str(path), e.lineno, f"malformed JSON: {e.msg} (column {e.colno})")
+        return
+    except ParseLimitError as e:
+        yield LoadError(str(path), None, str(e))
         return
     if isinstance(value, dict):
         yield Record(value, default_id=path.stem)

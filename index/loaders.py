@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import os
 import re
+import reprlib
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 TITLE_MAX_CHARS = 120
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ]\d{2}:\d{2}\S*)?)?)?")
 _STRING_FIELDS = ("title", "url", "source", "publisher", "lang")
+_PREVIEW = reprlib.Repr()
+_PREVIEW.maxlevel, _PREVIEW.maxlist, _PREVIEW.maxdict, _PREVIEW.maxstring, _PREVIEW.maxother = 3, 4, 4, 40, 40
 
 
 def load_articles(paths: Sequence[Path], *, max_bytes: int = 50 * 2**20) -> Iterator[Article | LoadError]:
@@ -76,7 +79,19 @@ def _walk(folder: Path) -> list[Path]:
 
 
 def _load_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError, int | None]]:
-    """Each article or error in one file, with the line it came from (for duplicate messages)."""
+    """Each article or error in one file, with the line it came from (for duplicate messages).
+
+    The boundary between files: whatever a reader or the validation raises for this file's content is
+    reported as one error for this file, and the next file loads. The readers report what they know
+    (malformed JSON, limits in `parsers.py`); this catches what they did not foresee."""
+    try:
+        yield from _read_file(path, max_bytes)
+    except Exception as e:  # noqa: BLE001 -- reported, with the traceback in the log
+        logger.warning("%s: failed to load", path, exc_info=True)
+        yield LoadError(str(path), None, f"could not load the file: {type(e).__name__}: {_preview(str(e), 200)}"), None
+
+
+def _read_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError, int | None]]:
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         expected = ", ".join(READERS)
@@ -150,7 +165,7 @@ def _to_article(path: Path, record: Record) -> Article | LoadError:
 def _type_problem(fields: dict[str, Any]) -> str | None:
     """What is wrong with the field types, naming the field and the type found; None if nothing."""
     if "text" not in fields:
-        return f"no 'text' field (found: {', '.join(map(str, fields)) or 'no fields'})"
+        return f"no 'text' field (found: {_preview(', '.join(map(str, fields)), 200) or 'no fields'})"
     if fields["text"] is None:
         return "field 'text' is null"
     checks: list[tuple[str, type | tuple[type, ...], str]] = [
@@ -162,8 +177,16 @@ def _type_problem(fields: dict[str, Any]) -> str | None:
     for name, types, expected in checks:
         value = fields.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
-            return f"field {name!r} must be {expected}, got {type_name(value)} ({str(value)[:40]!r})"
+            return f"field {name!r} must be {expected}, got {type_name(value)} ({_preview(value)!r})"
     return None
+
+
+def _preview(value: object, limit: int = 40) -> str:
+    """At most `limit` characters of `str(value)`, built in bounded time and memory whatever the value
+    (a nested list is shown a few items and levels deep, not walked whole)."""
+    if isinstance(value, str):
+        return value[:limit]
+    return _PREVIEW.repr(value)[:limit]
 
 
 def _clean(value: str | int | None) -> str | None:

@@ -99,6 +99,26 @@ def test_errors_are_reported_and_the_rest_ingested(fake_ingest):
     assert report.as_dict()["errors"] == [{"path": "x.bin", "line": None, "error": "binary file"}]
 
 
+def test_hostile_files_are_reported_one_by_one_and_the_rest_ingested(fake_ingest, tmp_path):
+    from index.loaders import load_articles
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    bomb = ['a: &a ["lol", "lol", "lol"]', *(f"{c}: &{c} [*{p}, *{p}, *{p}]" for p, c in zip("abcd", "bcde"))]
+    hostile = {
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "digits.jsonl": '{"text": "x", "id": ' + "9" * 5_000 + "}\n",
+        "deep.md": "---\ntitle: " + "[" * 10_000 + "]" * 10_000 + "\n---\nText.",
+        "bomb.md": "---\n" + "\n".join([*bomb, "title: *e"]) + "\n---\nText.",
+    }
+    for name, content in hostile.items():
+        (corpus / name).write_text(content, encoding="utf-8")
+    (corpus / "good.txt").write_text(_articles(1)[0].text, encoding="utf-8")
+    report, store = fake_ingest(load_articles([corpus]))
+    assert report.articles_added == 1 and store.catalog.get_article("good") is not None
+    assert sorted(e.path for e in report.errors) == sorted(str(corpus / name) for name in hostile)
+
+
 def test_strict_makes_any_error_fatal_and_stores_nothing(fake_ingest, open_fake_store):
     with pytest.raises(CorpusError, match="x.bin: binary file"):
         fake_ingest([LoadError("x.bin", None, "binary file"), *_articles(2)], strict=True)

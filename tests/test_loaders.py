@@ -401,6 +401,81 @@ def test_duplicate_id_names_the_first(tmp_path: Path) -> None:
     ]
 
 
+# --- hostile files: each one error for that file, the rest still loaded, memory bounded
+
+
+def alias_bomb(levels: int) -> str:
+    """YAML "billion laughs": each level a list of nine aliases of the level below (9**levels items)."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for n in range(1, levels):
+        lines.append(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]")
+    return "\n".join([*lines, f"title: *l{levels - 1}"])
+
+
+HOSTILE = {
+    "deep.json": ("[" * 100_000 + "]" * 100_000, None, "JSON nested too deeply"),
+    "deep.jsonl": ('{"text": "x", "tags": ' + "[" * 100_000 + "]" * 100_000 + "}\n", 1, "JSON nested too deeply"),
+    "digits.json": ('{"text": "x", "id": ' + "9" * 5_000 + "}", None, "number too long: 5,000 characters"),
+    "digits.jsonl": ('{"text": "x", "views": -' + "9" * 5_000 + "}\n", 1, "number too long: 5,001 characters"),
+    "deep.md": ("---\ntitle: " + "[" * 10_000 + "]" * 10_000 + "\n---\nText.", None, "nested deeper than 20 levels"),
+    "deep-block.md": ("---\n" + "".join(" " * i + "a:\n" for i in range(500)) + "---\nText.", None, "nested deeper"),
+    "bomb.md": (f"---\n{alias_bomb(7)}\n---\nText.", None, "aliases are not allowed in front matter"),
+    "merge.md": ("---\nbase: &b {title: T}\n<<: *b\n---\nText.", None, "aliases are not allowed"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_file_is_one_error_and_the_rest_loads(tmp_path: Path, name: str) -> None:
+    content, line, message = HOSTILE[name]
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    (tmp_path / "good.txt").write_text("A good article.", encoding="utf-8")
+    articles, errors = load(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert len(errors) == 1 and (errors[0].path, errors[0].line) == (str(path), line)
+    assert message in errors[0].error, errors[0]
+
+
+def test_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "bomb.md"
+    path.write_text(f"---\n{alias_bomb(7)}\n---\nText.", encoding="utf-8")  # 9**7 items, ~33 MB as a string
+    tracemalloc.start()
+    try:
+        error = load_error(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20, f"{peak:,} bytes"
+    assert "found the alias *l0" in error.error and "line 3" in error.error
+
+
+def test_front_matter_key_that_is_not_a_string(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("---\n~: null key\n---\nText.", encoding="utf-8")
+    assert "front matter keys must be strings, found None" in load_error(path).error
+
+
+def test_an_unforeseen_failure_is_one_error_for_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from index import formats
+
+    def broken(path: Path, text: str):  # noqa: ANN202
+        raise RuntimeError("the parser fell over")
+        yield
+
+    monkeypatch.setitem(formats.READERS, ".md", broken)
+    (tmp_path / "a.md").write_text("Text.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("A good article.", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="index.loaders"):
+        articles, errors = load(tmp_path)
+    assert [a.id for a in articles] == ["b"]
+    assert [str(e) for e in errors] == [f"{tmp_path / 'a.md'}: could not load the file: RuntimeError: the parser fell over"]
+    assert "Traceback" in caplog.text or "the parser fell over" in caplog.text
+
+
 # --- the shared corpora (only on machines that have ../shared)
 
 
