@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 
 from index.chunking import TokenStarts, chunk_article
 from index.errors import CorpusError
-from index.records import Article, LoadError
+from index.records import Article, LoadError, Refused
 from index.store import HybridStore
 
 log = logging.getLogger(__name__)
@@ -150,8 +150,9 @@ def _batches(
 
 def _prune(store: HybridStore, records, seen: set[str], errors: list[LoadError]) -> int:  # noqa: ANN001
     """Remove stored articles that are no longer in the source. Articles whose file failed to load this
-    time are kept: a read error must never delete what is stored."""
-    failed_paths = {e.path for e in errors}
+    time are kept: a read error must never delete what is stored. A refused file (a link leaving the
+    corpus folder) did not fail: what was stored from it is removed."""
+    failed_paths = {e.path for e in errors if not isinstance(e, Refused)}
     removed = 0
     for article_id, path in store.catalog.article_paths().items():
         if article_id in seen or (path is not None and path in failed_paths):

@@ -26,7 +26,7 @@ from typing import Any
 
 from index.errors import CorpusError
 from index.formats import READERS, Record, type_name
-from index.records import Article, LoadError
+from index.records import Article, LoadError, Refused
 from index.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,9 @@ _PREVIEW.maxlevel, _PREVIEW.maxlist, _PREVIEW.maxdict, _PREVIEW.maxstring, _PREV
 def load_articles(paths: Sequence[Path], *, max_bytes: int = 50 * 2**20) -> Iterator[Article | LoadError]:
     """Articles and per-item errors from files and folders (walked recursively, in sorted order).
 
-    In folders, hidden files and folders, README* files and unknown extensions are skipped; a file
-    named directly must have a known extension. Raises CorpusError at once if a path does not exist.
+    In folders, hidden files and folders, README* files and unknown extensions are skipped, and symbolic
+    links that lead outside the folder are refused (reported); a file named directly must have a known
+    extension and is read wherever it leads. Raises CorpusError at once if a path does not exist.
     """
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
@@ -55,6 +56,9 @@ def _load_all(paths: list[Path], max_bytes: int) -> Iterator[Article | LoadError
     for path in paths:
         files = _walk(path) if path.is_dir() else [path]
         for file in files:
+            if isinstance(file, LoadError):
+                yield file
+                continue
             for item, line in _load_file(file, max_bytes):
                 if isinstance(item, Article):
                     if item.id in first_seen:
@@ -65,17 +69,40 @@ def _load_all(paths: list[Path], max_bytes: int) -> Iterator[Article | LoadError
                 yield item
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Files with a known extension under `folder`, sorted, without hidden files and READMEs."""
-    found = []
+def _walk(folder: Path) -> list[Path | Refused]:
+    """Files with a known extension under `folder`, sorted, without hidden files and READMEs.
+
+    A symbolic link that leads outside `folder` is refused (reported, not read): otherwise a link in the
+    corpus would make any file the process can read a servable article. A link to a file inside `folder`
+    is read; linked folders are never walked (os.walk's default), as their files inside `folder` are
+    walked where they are. Not handled: hard links, and a file swapped for a link while the walk runs."""
+    inside = folder.resolve()
+    found: list[tuple[Path, Refused | None]] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in dirs:
+            path = Path(root) / name
+            if path.is_symlink() and (why := _leaves(path, inside, "folder")):
+                found.append((path, Refused(str(path), None, why)))
         for name in names:
             if name.startswith(".") or name.upper().startswith("README"):
                 continue
             if Path(name).suffix.lower() in READERS:
-                found.append(Path(root) / name)
-    return sorted(found)
+                path = Path(root) / name
+                why = _leaves(path, inside, "file")
+                found.append((path, Refused(str(path), None, why) if why else None))
+    return [refused or path for path, refused in sorted(found, key=lambda entry: entry[0])]
+
+
+def _leaves(path: Path, inside: Path, kind: str) -> str | None:
+    """Why `path` must not be read from the folder `inside` (resolved): it leads outside; None if it stays."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13)
+        return "skipped: a symbolic link that leads nowhere (a loop)"
+    if target.is_relative_to(inside):
+        return None
+    return f"skipped: a symbolic link to a {kind} outside the corpus folder"
 
 
 def _load_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError, int | None]]:

@@ -71,3 +71,9 @@ class LoadError:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         return f"{where}: {self.error}"
+
+
+@dataclass(frozen=True)
+class Refused(LoadError):
+    """A file deliberately not loaded (a symbolic link leading outside the corpus folder). Reported like
+    any error, but not a read failure: `--prune` removes what an earlier run stored from it."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from index.errors import CorpusError, StoreError
-from index.records import Article, LoadError
+from index.records import Article, LoadError, Refused
 from index.search import rrf, search
 
 
@@ -90,6 +90,15 @@ def test_prune_keeps_articles_of_a_file_that_failed_to_load(fake_ingest):
     fake_ingest(arts)
     report, store = fake_ingest([LoadError("feed.jsonl", None, "not UTF-8")], prune=True)
     assert report.articles_removed == 0 and store.catalog.count_articles() == 3
+
+
+def test_prune_removes_articles_of_a_refused_link(fake_ingest):
+    arts = _articles(3)
+    fake_ingest([*arts[:2], replace(arts[2], path="corpus/escape.txt")])
+    refused = Refused("corpus/escape.txt", None, "skipped: a symbolic link to a file outside the corpus folder")
+    report, store = fake_ingest([*arts[:2], refused], prune=True)
+    assert report.errors == [refused] and report.articles_removed == 1
+    assert store.catalog.get_article("art-2") is None and store.catalog.count_articles() == 2
 
 
 def test_errors_are_reported_and_the_rest_ingested(fake_ingest):

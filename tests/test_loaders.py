@@ -13,7 +13,7 @@ import pytest
 
 from index.errors import CorpusError
 from index.loaders import TITLE_MAX_CHARS, load_articles
-from index.records import Article, LoadError
+from index.records import Article, LoadError, Refused
 
 MAIN = Path(__file__).resolve().parents[1]
 SHARED = MAIN.parent / "shared"
@@ -275,6 +275,35 @@ def test_folder_walk_is_recursive_sorted_and_skips_hidden_and_readmes(tmp_path: 
     articles, errors = load(tmp_path)
     assert errors == []
     assert [a.id for a in articles] == ["c", "d", "b"]  # a/c.md, a/z/d.json, b.txt
+
+
+def test_links_leaving_the_folder_are_refused_and_links_inside_are_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "passwd.txt").write_text("Secret text from elsewhere on the machine.", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "real.txt").write_text("Real text.", encoding="utf-8")
+    (corpus / "escape.txt").symlink_to(secret / "passwd.txt")
+    (corpus / "relative.md").symlink_to(Path("..") / "secret" / "passwd.txt")
+    (corpus / "chain.txt").symlink_to(corpus / "escape.txt")  # inside, but it leads on outside
+    (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
+    (corpus / "linked").symlink_to(secret, target_is_directory=True)
+    (corpus / "sub" / "alias.txt").symlink_to(Path("..") / "real.txt")  # stays inside: read
+    (tmp_path / "corpus-link").symlink_to(corpus, target_is_directory=True)  # the folder named: followed
+
+    for folder in (corpus, tmp_path / "corpus-link"):
+        articles, errors = load(folder)
+        assert [(a.id, a.text) for a in articles] == [("real", "Real text."), ("alias", "Real text.")]
+        outside = "skipped: a symbolic link to a {} outside the corpus folder"
+        assert [(Path(e.path).name, e.error) for e in errors] == [
+            ("chain.txt", outside.format("file")),
+            ("escape.txt", outside.format("file")),
+            ("linked", outside.format("folder")),
+            ("loop.txt", "skipped: a symbolic link that leads nowhere (a loop)"),
+            ("relative.md", outside.format("file")),
+        ]
+        assert all(isinstance(e, Refused) and Path(e.path).parent == folder for e in errors)
 
 
 def test_missing_path_raises(tmp_path: Path) -> None:
