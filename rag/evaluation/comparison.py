@@ -11,8 +11,8 @@ Not handled: significance. On a few dozen prompts a difference of one prompt is 
 
 from __future__ import annotations
 
-from rag.evaluation.metrics import COUNTS, QUALITY, STAGES
-from rag.evaluation.reports import _md, failure_reason, fmt, label
+from rag.evaluation.metrics import COUNTS, QUALITY, STAGES, Case
+from rag.evaluation.reports import _md, failed_prompts, fmt, label
 from rag.evaluation.runner import EvalResult
 
 LATENCY = tuple(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95"))
@@ -125,13 +125,9 @@ def markdown_section(ours: EvalResult, baseline: EvalResult, comparison: dict) -
             diff = "" if metric in COUNTS or x is None or y is None else _diff(x - y, metric)
             lines.append(f"| {name} | {label(metric, k)} | {fmt(x, metric)} | {fmt(y, metric)} | {diff} |")
 
-    failed = [(c, failure_reason(c, k)) for c in baseline.cases]
-    failed = [(c, why) for c, why in failed if why]
-    lines += ["", f"### Baseline failed prompts ({len(failed)} of {len(baseline.cases)})", ""]
-    if not failed:
-        lines.append("None.")
-    for case, why in failed:
-        retrieved = ", ".join(f"`{r['article_id']}`" + (" (gold)" if r["gold"] else "") for r in case.retrieved)
-        answer = _md(case.answer or "")
-        lines.append(f"- `{case.id}` ({case.type}): {why}. Answer: \"{answer}\"; retrieved: {retrieved or '-'}")
-    return lines + [""]
+    return lines + failed_prompts("### Baseline failed prompts", baseline.cases, k, _failed_line) + [""]
+
+
+def _failed_line(case: Case, why: str) -> list[str]:
+    retrieved = ", ".join(f"`{r['article_id']}`" + (" (gold)" if r["gold"] else "") for r in case.retrieved)
+    return [f"- `{case.id}` ({case.type}): {why}. Answer: \"{_md(case.answer or '')}\"; retrieved: {retrieved or '-'}"]

@@ -7,7 +7,7 @@ Not handled: HTML reports, diffs between two runs (compare two JSON files instea
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rag.evaluation.metrics import COUNTS, QUALITY, STAGES, Case, percentile
@@ -136,14 +136,21 @@ def markdown(result: EvalResult) -> str:
             continue
         lines.append(f"| {label(metric, k)} | " + " | ".join(fmt(v, metric) for v in row) + " |")
     lines += _gate_evidence(result.cases)
-    failed = [(c, failure_reason(c, k)) for c in result.cases]
-    failed = [(c, why) for c, why in failed if why]
-    lines += ["", f"## Failed prompts ({len(failed)} of {len(result.cases)})", ""]
+    lines += failed_prompts("## Failed prompts", result.cases, k, _failed_case)
+    return "\n".join(lines) + "\n"
+
+
+def failed_prompts(
+    heading: str, cases: Sequence[Case], k: int, describe: Callable[[Case, str], list[str]]
+) -> list[str]:
+    """A report section: `heading` with the count, then `describe(case, why)` for each failed case."""
+    failed = [(case, why) for case in cases if (why := failure_reason(case, k))]
+    lines = ["", f"{heading} ({len(failed)} of {len(cases)})", ""]
     if not failed:
         lines.append("None.")
     for case, why in failed:
-        lines += _failed_case(case, why)
-    return "\n".join(lines) + "\n"
+        lines += describe(case, why)
+    return lines
 
 
 def _gate_evidence(cases: Sequence[Case]) -> list[str]:
