@@ -46,6 +46,12 @@ class AskIn(BaseModel):
     filters: FiltersIn | None = None
 
 
+_OFFSET = (
+    "An offset into the article text in Unicode code points (Python string indices), not UTF-16 code units: "
+    "in JavaScript, convert before slicing (an emoji is one code point but two units)."
+)
+
+
 class CitationOut(BaseModel):
     n: int = Field(description="The [n] marker in the answer text.")
     article_id: str
@@ -54,8 +60,8 @@ class CitationOut(BaseModel):
     url: str | None
     source: str | None = Field(description="The outlet.")
     quote: str = Field(description="The cited span: article text [start, end).")
-    start: int
-    end: int
+    start: int = Field(description=_OFFSET)
+    end: int = Field(description=_OFFSET)
     supported: bool
     score: float
 

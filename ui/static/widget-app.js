@@ -157,7 +157,7 @@
         const item = el('li');
         item.append(citeButton(`[${c.n}] ${c.title || c.article_id}`, c.article_id, c.start, c.end, c.n, 'link'));
         item.append(el('div', 'meta', meta(c.source, c.date)));
-        const quote = c.quote.length > 200 ? `${c.quote.slice(0, 199)}…` : c.quote;
+        const quote = newsragOffsets.cut(c.quote, 200);
         item.append(el('div', 'snippet', quote));
         list.append(item);
       }
@@ -208,12 +208,12 @@
     body.textContent = article ? '' : 'This article is no longer in the archive.';
     let mark = null;
     if (article) {
-      const text = article.text;
-      if (start >= 0 && end > start && end <= text.length) {
-        mark = el('mark', 'cited', text.slice(start, end));
-        body.append(document.createTextNode(text.slice(0, start)), mark, document.createTextNode(text.slice(end)));
+      const parts = newsragOffsets.splitSpan(article.text, start, end); // code point offsets: see offsets.js
+      if (parts) {
+        mark = el('mark', 'cited', parts[1]);
+        body.append(document.createTextNode(parts[0]), mark, document.createTextNode(parts[2]));
       } else {
-        body.textContent = text;
+        body.textContent = article.text;
       }
     }
     source.hidden = false;
