@@ -15,6 +15,7 @@ PAGES = [
     "/widget.js",
     "/widget/demo",
     "/widget/assets/widget-app.js",
+    "/widget/assets/offsets.js",
     "/widget/assets/widget.css",
 ]
 
