@@ -36,8 +36,10 @@ class Record:
 
 # A " date 2020-10" token at the start of a .txt file (the format of corpus/000_*.txt).
 _DATE_TOKEN = re.compile(r"\A\s*date[ \t]+(\d{4}\S*)(?:\s+|\Z)")
-# An ATX level-1 heading: "# Title" (trailing #s allowed).
-_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# An ATX level-1 heading: "# Title" (trailing #s allowed). The title runs to the line's last character that
+# is not a space or "#"; with a lazy title (`(.+?)[ \t#]*$`) every extra title character rescanned the
+# rest of the line, quadratic on "# a # # # ... x". Possessive spaces: the title starts after all of them.
+_HEADING = re.compile(r"^#[ \t]++(.*[^ \t#\n])[ \t#]*$", re.MULTILINE)
 # Dates from the page's metadata and markup only: an extensive search guesses from any year in the
 # text ("Copyright 2020" becomes 2020-01-01).
 _HTML_DATE_PARAMS = {"extensive_search": False, "original_date": True}

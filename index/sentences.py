@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 
-# A paragraph break, or end punctuation + closing quotes/brackets, followed by whitespace.
-_CANDIDATE = re.compile(r"\n[^\S\n]*\n\s*|[.!?…]+[\"'”’»)\]]*(?=\s)")
+# A paragraph break, or end punctuation + closing quotes/brackets, followed by whitespace. Punctuation is
+# tried only where its run starts (the lookbehind): tried at every dot of "....x", the pattern would scan
+# the rest of the run each time (quadratic in the run's length).
+_CANDIDATE = re.compile(r"\n[^\S\n]*\n\s*|(?<![.!?…])[.!?…]+[\"'”’»)\]]*(?=\s)")
 # What may precede the first letter of a sentence: whitespace and opening quotes/brackets.
 _OPENERS = re.compile(r"\s*[\"'“‘„«(\[]*")
 # Dutch clitics that start a sentence in lower case: 's Avonds, 't Is.

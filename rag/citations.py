@@ -38,9 +38,10 @@ _MARKER = r"\[[ \t]*[0-9]+(?:[ \t]*,[ \t]*[0-9]+)*[ \t]*\]"
 # Every proper prefix of a marker: "[", "[1", "[1 ", "[1,", "[1, 2".
 _PARTIAL = r"\[[ \t]*(?:[0-9]+[ \t]*(?:,[ \t]*[0-9]+[ \t]*)*(?:,[ \t]*)?)?"
 MARKER = re.compile(_MARKER)
-_RUN = re.compile(rf"[ \t]*{_MARKER}(?:[ \t]*{_MARKER})*")
-# The longest tail that may still become (part of) a run: held back while streaming.
-_HOLD = re.compile(rf"(?:[ \t]|{_MARKER})*(?:{_PARTIAL})?\Z")
+# A run starts only where its spaces start (the lookbehind): tried at every space of a long run of spaces
+# with nothing after it, the pattern would scan the rest of that run each time (quadratic).
+_RUN = re.compile(rf"(?<![ \t])[ \t]*{_MARKER}(?:[ \t]*{_MARKER})*")
+_PARTIAL_MARKER = re.compile(_PARTIAL)
 # End punctuation glued to a marker ("spoke.[1] He"): a space is put in so the sentence splitter sees it.
 _GLUED = re.compile(rf"([.!?…][\"'”’»)]*)(?={_MARKER})")
 _CONTENT = re.compile(r"[^\W_]")  # a letter or digit
@@ -99,17 +100,25 @@ class CitationStream:
     def __init__(self, n_sources: int) -> None:
         self.n_sources = n_sources
         self.order: list[int] = []  # original source numbers in order of first use
-        self._held = ""
+        # Held back: spaces and markers that may still grow into a longer run (kept in pieces, so a long
+        # run is not copied at every delta), then a proper prefix of a marker.
+        self._run: list[str] = []
+        self._prefix = ""
 
     def feed(self, delta: str) -> str:
-        text = self._held + delta
-        hold = _HOLD.search(text)
-        assert hold is not None  # the pattern matches the empty tail
-        self._held = text[hold.start() :]
-        return self._rewrite(text[: hold.start()])
+        text = self._prefix + delta
+        start, prefix = _hold(text)
+        self._prefix = text[prefix:]
+        if start == 0:  # the run held so far goes on
+            self._run.append(text[:prefix])
+            return ""
+        released = "".join(self._run) + text[:start]
+        self._run = [text[start:prefix]]
+        return self._rewrite(released)
 
     def finish(self) -> str:
-        text, self._held = self._held, ""
+        text = "".join(self._run) + self._prefix
+        self._run, self._prefix = [], ""
         return self._rewrite(text)
 
     def _rewrite(self, text: str) -> str:
@@ -127,6 +136,32 @@ class CitationStream:
             return ""  # together with the spaces before it
         lead = run.group()[: len(run.group()) - len(run.group().lstrip(" \t"))]
         return lead + "".join(f"[{n}]" for n in sorted(set(numbers)))
+
+
+def _hold(text: str) -> tuple[int, int]:
+    """(start, prefix): the longest tail of text that may still become (part of) a run starts at `start`:
+    spaces, tabs and markers, then from `prefix` (len(text) if none) a proper prefix of a marker ("[",
+    "[1", "[1, 2").
+
+    Scanned backwards, in time linear in the tail: a regex search for it (`(?:[ \t]|marker)*\Z`) restarts
+    at every space of a run of spaces followed by a letter, quadratic in the run's length. A marker holds
+    no other bracket, so a prefix at the end starts at the last "[", and a "]" closes the marker that opens
+    at the "[" before it.
+    """
+    prefix = len(text)
+    bracket = text.rfind("[")
+    if bracket >= 0 and _PARTIAL_MARKER.fullmatch(text, bracket):
+        prefix = bracket
+    start = prefix
+    while start > 0:
+        if text[start - 1] in " \t":
+            start -= 1
+            continue
+        opening = text.rfind("[", 0, start) if text[start - 1] == "]" else -1
+        if opening < 0 or not MARKER.fullmatch(text, opening, start):
+            break
+        start = opening
+    return start, prefix
 
 
 def renumber(text: str, n_sources: int) -> tuple[str, list[int]]:
