@@ -8,22 +8,45 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag.retrieval import Filters
 
 ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+# The Assistant reads at most the first 2,000 characters of a turn (`rag.answer.Assistant._turns`, which keeps
+# 600 of them without markers); a question is at most 1,000 and an answer ~160 tokens, so a real turn fits.
+MAX_TURN_CHARS = 2_000
 
 
-class TurnIn(BaseModel):
+class RequestBody(BaseModel):
+    """A request body: unknown fields are an error, and so is text UTF-8 cannot encode. A lone surrogate
+    ("\\ud800") is valid JSON but no character; it would fail wherever the text is encoded later (the
+    embedder, the store, the feedback file, the reply)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _encodable(cls, value: object) -> object:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not text.isascii():
+                try:
+                    text.encode()
+                except UnicodeEncodeError as e:
+                    found = text[e.start].encode("unicode_escape").decode()
+                    raise ValueError(f"Expected text, got a lone surrogate ({found}) at character {e.start}") from None
+        return value
+
+
+class TurnIn(RequestBody):
     """One earlier message of the conversation."""
 
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant"]
-    content: str
+    content: str = Field(max_length=MAX_TURN_CHARS)
 
 
-class FiltersIn(BaseModel):
+class FiltersIn(RequestBody):
     """Restrict the articles searched: ISO dates (partial allowed, inclusive) and outlets."""
 
     model_config = ConfigDict(extra="forbid")
@@ -35,7 +58,7 @@ class FiltersIn(BaseModel):
         return Filters(date_from=self.date_from, date_to=self.date_to, sources=tuple(self.sources))
 
 
-class AskIn(BaseModel):
+class AskIn(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"question": "who mediated in Moscow?"}]}
     )
@@ -101,7 +124,7 @@ class ArticleOut(BaseModel):
     text: str
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     rating: Literal["up", "down"]
     question: str = Field(max_length=10_000)

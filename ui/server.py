@@ -40,7 +40,9 @@ def _validation_message(exc: RequestValidationError) -> str:
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        body = {"detail": _validation_message(exc), "errors": jsonable_encoder(exc.errors())}
+        # without each error's input: the client sent it, and it may hold text JSON cannot encode ("\ud800")
+        errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
+        body = {"detail": _validation_message(exc), "errors": jsonable_encoder(errors)}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(Busy)
