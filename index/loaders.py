@@ -4,8 +4,8 @@
 normalises the fields the same way for every format, and yields one `Article` per article and one
 `LoadError` per bad item, so that one broken file or line never stops the rest. Normalised:
 text (stripped, CRLF to LF, NFC), dates (ISO 8601, day or coarser; an invalid date is logged and
-dropped), languages (2-letter code, detected with py3langid when missing), titles (the first
-sentence when missing). Source: `publisher` when set, else `source` (in the shared JSONL sets
+dropped), urls (http or https with a host; any other is logged and dropped), languages (2-letter code,
+detected with py3langid when missing), titles (the first sentence when missing). Source: `publisher` when set, else `source` (in the shared JSONL sets
 `source` names the data set a record came from, `publisher` the outlet).
 
 Not handled: encodings other than UTF-8 (reported, not guessed) and deduplication by content
@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from index.errors import CorpusError
 from index.formats import READERS, Record, type_name
@@ -182,7 +183,7 @@ def _to_article(path: Path, record: Record) -> Article | LoadError:
         text=text,
         title=_clean(fields.get("title")) or _first_sentence(text, lang),
         date=_normalise_date(fields.get("date"), where),
-        url=_clean(fields.get("url")),
+        url=_normalise_url(_clean(fields.get("url")), where),
         source=_clean(fields.get("publisher")) or _clean(fields.get("source")),
         lang=lang,
         path=str(path),
@@ -253,6 +254,21 @@ def _normalise_date(value: str | None, where: str) -> str | None:
         else:
             return "-".join(part for part in (year, month, day) if part)
     logger.warning("%s: invalid date %r (expected ISO 8601 like 2020-10-12); date left empty", where, value)
+    return None
+
+
+def _normalise_url(value: str | None, where: str) -> str | None:
+    """The url when it is http(s) with a host; None otherwise. The chat and the widget link to it, so a
+    `javascript:` or `data:` url would run in the reader's browser, and a `file:` one points at the server."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an invalid IPv6 host "http://[x"
+        parts = None
+    if parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return value
+    logger.warning("%s: url %r is not an http(s) url with a host; url left empty", where, _preview(value, 200))
     return None
 
 

@@ -165,6 +165,28 @@ def test_invalid_date_keeps_article_and_warns(
     assert str(path) in caplog.text and date in caplog.text and "invalid date" in caplog.text
 
 
+@pytest.mark.parametrize("fmt", WITH_METADATA)
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", " JavaScript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>",
+     "file:///etc/passwd", "ftp://example.com/a", "https:no-host", "http://[::1", "nos.nl/a"],
+)  # fmt: skip
+def test_a_url_that_is_not_http_is_dropped_and_the_article_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, fmt: str, url: str
+) -> None:
+    path = WRITERS[fmt](tmp_path, "2020-10-10", TEXT, {"url": url})
+    with caplog.at_level(logging.WARNING, logger="index.loaders"):
+        article = load_one(path)
+    assert article.url is None and article.text.endswith(P2)
+    if fmt != "html" or url in caplog.text:  # trafilatura itself ignores some of them in a canonical link
+        assert str(path) in caplog.text and "is not an http(s) url" in caplog.text
+
+
+@pytest.mark.parametrize("url", ["https://nos.nl/artikel/1?a=b#c", "HTTP://Example.com/x", "http://127.0.0.1:8000/a"])
+def test_http_urls_are_kept(tmp_path: Path, url: str) -> None:
+    assert load_one(write_json(tmp_path, "2020-10-10", TEXT, {"url": url})).url == url
+
+
 # --- format details
 
 
