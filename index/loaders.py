@@ -5,8 +5,9 @@ normalises the fields the same way for every format, and yields one `Article` pe
 `LoadError` per bad item, so that one broken file or line never stops the rest. Normalised:
 text (stripped, CRLF to LF, NFC), dates (ISO 8601, day or coarser; an invalid date is logged and
 dropped), urls (http or https with a host; any other is logged and dropped), languages (2-letter code,
-detected with py3langid when missing), titles (the first sentence when missing). Source: `publisher` when set, else `source` (in the shared JSONL sets
-`source` names the data set a record came from, `publisher` the outlet).
+detected with py3langid when missing), titles (the first sentence when missing). Source: `publisher`
+when set, else `source` (in the shared JSONL sets `source` names the data set a record came from,
+`publisher` the outlet).
 
 Not handled: encodings other than UTF-8 (reported, not guessed) and deduplication by content
 (only ids must be unique; content hashes are the ingest step's business).
