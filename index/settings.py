@@ -94,6 +94,14 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", description="Model name for the openai backend.")
     ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL for the ollama backend.")
     ollama_model: str = Field("qwen2.5:1.5b", description="Model name for the ollama backend.")
+    llm_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description=(
+            "Seconds the openai and ollama backends wait for their server (to connect, and for each response "
+            "or streamed chunk) before the answer fails, so a hung backend cannot hold the line."
+        ),
+    )
 
     retrieve_k: int = Field(4, ge=1, le=20, description="Passages given to the model per question.")
     context_chars: int = Field(
@@ -146,6 +154,24 @@ class Settings(BaseSettings):
         ),
     )
 
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto headers are believed, so the rate limit keys on the client "
+            "behind them; '*' trusts every peer. Unset: no proxy is trusted and the connection's address is "
+            "the client (a client can then not pick its own rate-limit key)."
+        ),
+    )
+    feedback_max_mb: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "feedback.jsonl is rotated past this size: renamed to feedback.jsonl.1 (replacing the older one), "
+            "so feedback takes at most twice this on disk."
+        ),
+    )
+
     @field_validator("rate_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
@@ -167,4 +193,11 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
         return value

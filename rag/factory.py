@@ -28,6 +28,7 @@ def chat_model(settings: Settings, backend: str | None = None):  # noqa: ANN201 
         openai_model=settings.openai_model,
         ollama_url=settings.ollama_url,
         ollama_model=settings.ollama_model,
+        timeout_s=settings.llm_timeout_s,
     )
 
 

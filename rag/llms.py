@@ -6,6 +6,9 @@
 - `openai`: any OpenAI-compatible server (`ChatOpenAI`), or api.openai.com when only a key is given.
 - `ollama`: an Ollama server (`ChatOllama`).
 
+The two server backends wait at most `timeout_s` for a connection, a response or the next streamed chunk,
+so a hung server fails the answer instead of holding the line for the model forever.
+
 Not handled here: the `extractive` backend (answers without an LLM, so it never asks for a chat model),
 prompts, retrieval and citations.
 """
@@ -50,6 +53,7 @@ def make_chat_model(
     openai_model: str,
     ollama_url: str,
     ollama_model: str,
+    timeout_s: float = 120.0,
 ) -> BaseChatModel:
     """Return the chat model of `backend`; ValueError for an unknown name, ModelError if it cannot be set up.
 
@@ -76,12 +80,14 @@ def make_chat_model(
             model=openai_model,
             max_tokens=max_tokens,
             temperature=temperature,
+            timeout_s=timeout_s,
         )
     if backend == "ollama":
         from langchain_ollama import ChatOllama
 
         return ChatOllama(
-            base_url=ollama_url, model=ollama_model, temperature=temperature, num_predict=max_tokens
+            base_url=ollama_url, model=ollama_model, temperature=temperature, num_predict=max_tokens,
+            client_kwargs={"timeout": timeout_s},  # for its httpx client; the default never gives up
         )
     raise ValueError(
         f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)} "
@@ -202,7 +208,8 @@ def _local_chat_model_class() -> Callable[..., BaseChatModel]:
 
 
 def _openai_chat_model(
-    *, base_url: str | None, api_key: str | None, model: str, max_tokens: int, temperature: float
+    *, base_url: str | None, api_key: str | None, model: str, max_tokens: int, temperature: float,
+    timeout_s: float,
 ) -> BaseChatModel:
     key = api_key or os.environ.get("OPENAI_API_KEY")
     if base_url is None and not key:
@@ -220,6 +227,7 @@ def _openai_chat_model(
             api_key=SecretStr(key or ""),
             max_completion_tokens=max_tokens,
             temperature=temperature,
+            timeout=timeout_s,
         )
     return ChatOpenAI(
         base_url=base_url,
@@ -231,4 +239,5 @@ def _openai_chat_model(
         # ChatOpenAI sends `max_completion_tokens`, which llama.cpp's and other compatible servers
         # ignore (generating until the context is full); repeat the limit under its older name.
         extra_body={"max_tokens": max_tokens},
+        timeout=timeout_s,
     )

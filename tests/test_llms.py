@@ -179,6 +179,57 @@ def test_ollama_is_configured_without_contacting_the_server() -> None:
     assert model.base_url == "http://127.0.0.1:9" and model.num_predict == 17  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def hung_server() -> Iterator[str]:
+    """A server that accepts connections and reads requests but never answers (a hung backend)."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    conns: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conns.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in conns:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("backend", ["openai", "ollama"])
+def test_a_hung_backend_times_out_instead_of_holding_the_line(backend: str, hung_server: str) -> None:
+    from rag.factory import chat_model
+
+    settings = Settings(llm=backend, openai_base_url=f"{hung_server}/v1", ollama_url=hung_server, llm_timeout_s=0.2)
+    model = chat_model(settings)
+    outcome: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            list(model.stream("hello"))
+        except BaseException as e:  # noqa: BLE001 - the outcome under test
+            outcome.append(e)
+
+    worker = threading.Thread(target=generate, daemon=True)
+    worker.start()
+    worker.join(60)  # a bound for the test only; the timeout (with the client's retries) is seconds
+    assert not worker.is_alive(), f"the {backend} backend is still waiting for a server that never answers"
+    (error,) = outcome
+    assert "timeout" in type(error).__name__.lower() or "timed out" in str(error).lower(), repr(error)
+
+
 class _FakeLlama:
     """Records how many generations overlap; a real llama.cpp context must never see two."""
 
