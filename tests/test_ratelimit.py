@@ -3,6 +3,12 @@ Retry-After on /api/*, nothing else limited. A fake clock: no sleeping."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -107,3 +113,115 @@ def test_off_means_no_limit(fake_ingest, fake_embeddings, tmp_path):
     bot = Assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None)
     client = TestClient(create_app(Settings(home=tmp_path / "home", rate_limit="off"), bot, ui=False))
     assert all(client.get("/api/articles/moscow").status_code == 200 for _ in range(50))
+
+
+# --- the Gradio chat: the same buckets and the same body limit as the API
+
+
+@pytest.fixture
+def limited_chat(fake_ingest, fake_embeddings, tmp_path):
+    from .test_api import ARTICLES
+
+    bot = Assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None, min_relevance=0.0)
+    settings = Settings(home=tmp_path / "home", rate_limit="3/minute", max_request_kb=4)
+    return create_app(settings, bot, ui=True)
+
+
+def join(client: TestClient, fn_index: int, data: list, event_data: dict | None = None):
+    """What the chat page posts for an event (a question, a thumbs up): Gradio's queue/join."""
+    body = {"data": data, "fn_index": fn_index, "session_hash": "s1", "trigger_id": None, "event_data": event_data}
+    return client.post("/gradio_api/queue/join", json=body)
+
+
+def chat_events(client: TestClient) -> dict[str, int]:
+    return {d["api_name"]: d["id"] for d in client.get("/config").json()["dependencies"]}
+
+
+def test_chat_questions_and_feedback_clicks_share_the_clients_rate_limit(limited_chat):
+    with TestClient(limited_chat, client=("203.0.113.20", 5000)) as client:
+        fns = chat_events(client)
+        like = {"index": 1, "value": "an answer", "liked": True}
+        assert join(client, fns["respond"], ["Wie bemiddelde in Moskou?", None, None]).status_code == 200
+        assert join(client, fns["on_like"], [None], like).status_code == 200
+        assert client.post("/api/feedback", json={"rating": "up", "question": "q", "answer": "a"}).status_code == 204
+        refused = [
+            join(client, fns["respond"], ["Wie bemiddelde in Moskou?", None, None]),
+            join(client, fns["on_like"], [None], like),
+            client.post("/gradio_api/run/respond", json={"data": ["q?", None, None]}),
+            client.post("/gradio_api/upload", files={"files": ("a.txt", b"hello")}),
+        ]
+        for response in refused:
+            assert response.status_code == 429, response.request.url
+            assert response.json()["reason"] == "rate_limited" and int(response.headers["retry-after"]) >= 1
+        for path in ("/", "/config", "/gradio_api/info"):  # the page itself still loads
+            assert client.get(path).status_code == 200, path
+
+
+def test_chat_requests_have_the_body_limit(limited_chat):
+    with TestClient(limited_chat, client=("203.0.113.21", 5000)) as client:
+        fns = chat_events(client)
+        big = join(client, fns["respond"], ["x" * 5000, None, None])
+        assert big.status_code == 413 and "larger than 4 KB" in big.json()["detail"]
+        upload = client.post("/gradio_api/upload", files={"files": ("a.txt", b"x" * 5000)})
+        assert upload.status_code == 413
+
+
+# --- the client address behind a proxy: `newsrag serve`'s own uvicorn settings, on a real socket
+
+
+@contextmanager
+def served(monkeypatch, bot: Assistant, settings: Settings) -> Iterator[str]:
+    """`ui.server.serve` (uvicorn, as `newsrag serve` runs it) on a free port in a thread, with `bot`."""
+    import uvicorn
+
+    from ui.server import serve
+
+    from .conftest import free_port
+
+    servers: list[uvicorn.Server] = []
+
+    def run(app, **kwargs) -> None:  # uvicorn.run with the same arguments, keeping a handle to stop it
+        server = uvicorn.Server(uvicorn.Config(app, **kwargs))
+        servers.append(server)
+        server.run()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr("rag.factory.assistant", lambda settings: bot)
+    port = free_port()
+    thread = threading.Thread(target=serve, args=(settings, "127.0.0.1", port), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not (servers and servers[0].started):
+            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        yield url
+    finally:
+        if servers:
+            servers[0].should_exit = True
+        thread.join(30)
+
+
+def test_forwarded_for_is_believed_only_from_the_trusted_proxies(monkeypatch, fake_ingest, fake_embeddings, tmp_path):
+    from .test_api import ARTICLES
+
+    bot = Assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None)
+    settings = Settings(home=tmp_path / "home", rate_limit="3/minute")  # trusting no proxy by default
+
+    def statuses(url: str, forwarded_for: list[str]) -> list[int]:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            return [
+                client.get("/api/articles/moscow", headers={"x-forwarded-for": ip}).status_code
+                for ip in forwarded_for
+            ]
+
+    spoofed = [f"198.51.100.{i}" for i in range(40)]
+    with served(monkeypatch, bot, settings) as url:
+        assert statuses(url, spoofed) == [200] * 3 + [429] * 37  # one client, whatever it claims
+
+    behind_proxy = Settings(home=tmp_path / "home", rate_limit="3/minute", trusted_proxies="127.0.0.1")
+    assert behind_proxy.trusted_proxies == ["127.0.0.1"]
+    with served(monkeypatch, bot, behind_proxy) as url:
+        assert statuses(url, spoofed) == [200] * 40  # the proxy's clients each have their bucket
+        assert statuses(url, ["192.0.2.1"] * 4) == [200, 200, 200, 429]

@@ -4,7 +4,8 @@ Status codes: 422 for a bad request (empty question, malformed body, bad filter)
 the limit (the request body limit is `ui.middleware.BodyLimit`), 404 for an unknown article, 429 with
 Retry-After when the line for the model is full (`ui.gate`; the handler is in `ui.server`) or a client
 exceeds its rate (`ui.ratelimit`). The Assistant runs on a worker thread (`ui.streaming`), never on the
-event loop.
+event loop, and stops when its client disconnects (`ui.disconnect`): nobody waits behind an answer no one
+will read.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from index.errors import NewsragError
 from rag.answer import Assistant, Turn
 from rag.records import Answer
+from ui.disconnect import until_disconnected
 from ui.runtime import Runtime
 from ui.schemas import AnswerOut, ArticleOut, AskIn, BusyOut, ErrorOut, FeedbackIn
 from ui.streaming import stream_answer
@@ -65,16 +67,16 @@ def api_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
 
     @router.post("/ask", response_model=AnswerOut, responses=ERRORS)
-    async def ask(body: AskIn) -> dict:
+    async def ask(body: AskIn, request: Request) -> dict:
         """Answer a question from the articles, with citations; the same JSON as `newsrag ask --json`."""
         bot = await run_in_threadpool(runtime.assistant)
         _check_size(bot, body)
         filters = body.filters.to_filters() if body.filters else None
-        answer = None
-        async for event in stream_answer(bot, body.question, _turns(body), filters, runtime.gate):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
+        events = stream_answer(bot, body.question, _turns(body), filters, runtime.gate)
+        try:
+            answer = await until_disconnected(request, _final(events))
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
         return answer.as_dict()
 
     @router.post(
@@ -83,15 +85,16 @@ def api_router(runtime: Runtime) -> APIRouter:
         responses={200: {"content": {"text/event-stream": {}}, "description": "The event stream."}, **ERRORS},
         description=STREAM_DOC,
     )
-    async def ask_stream(body: AskIn) -> EventSourceResponse:
+    async def ask_stream(body: AskIn, request: Request) -> EventSourceResponse:
         bot = await run_in_threadpool(runtime.assistant)
         _check_size(bot, body)
         filters = body.filters.to_filters() if body.filters else None
         events = stream_answer(bot, body.question, _turns(body), filters, runtime.gate)
         # The first event comes after admission and validation: a full line still gets a plain 429, a bad
-        # question a plain 422, not a stream.
+        # question a plain 422, not a stream. Until then nothing watches the connection but us; from the
+        # first event on, EventSourceResponse stops the stream when the client goes.
         try:
-            first = await anext(events)
+            first = await until_disconnected(request, anext(events))
         except BaseException:
             await events.aclose()
             raise
@@ -112,6 +115,15 @@ def api_router(runtime: Runtime) -> APIRouter:
         await run_in_threadpool(runtime.feedback.append, body.rating, body.question, body.answer, **extra)
 
     return router
+
+
+async def _final(events: AsyncIterator[str | Answer]) -> Answer:
+    answer = None
+    async for event in events:
+        if isinstance(event, Answer):
+            answer = event
+    assert answer is not None, "the Assistant's stream ended without an Answer"
+    return answer
 
 
 async def _sse(first: str | Answer, events: AsyncIterator[str | Answer]) -> AsyncIterator[ServerSentEvent]:

@@ -4,6 +4,8 @@ Layout: the conversation and the question box on the left, the source view on th
 and source titles are links (`ui.render`); a click is caught by the source view's script and sent to
 `open_source` as a Gradio event, which renders the article (escaped) with the cited span highlighted and
 scrolls it into view. Thumbs up/down use the Chatbot's own feedback buttons and go to `feedback.jsonl`.
+The conversation is kept on the server (`gr.State`), not sent back by the page with each question, so a
+question's request stays small however long the chat (the server's body limit covers the chat too).
 Not here: the HTTP API (`ui.api`) and the widget (`ui.widget`), which share the same `Runtime`.
 Imports gradio: only `ui.server` imports this module, when it mounts the UI.
 """
@@ -73,12 +75,12 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
     async def respond(question: str, messages: list[dict], answers: dict[str, dict]):
         question = (question or "").strip()
         if not question:
-            yield gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         messages = [*messages, {"role": "user", "content": question}]
         at = len(messages)  # index of the answer message
         messages.append({"role": "assistant", "content": render.streaming_html("")})
-        yield "", messages, answers
+        yield "", messages, messages, answers
         text, shown = "", 0.0
         try:
             bot = await anyio.to_thread.run_sync(runtime.assistant)
@@ -94,17 +96,17 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                         continue  # each update re-renders the chat: spare the CPU the model needs
                     shown = time.monotonic()
                     messages[at] = {"role": "assistant", "content": render.streaming_html(text)}
-                yield gr.skip(), messages, answers
+                yield gr.skip(), messages, messages, answers
         except Busy as e:  # the line for the model is full: say so, and when to try again
             messages[at] = {"role": "assistant", "content": render.busy_html(e.retry_after)}
-            yield gr.skip(), messages, answers
+            yield gr.skip(), messages, messages, answers
         except NewsragError as e:  # InputError included: a message meant for the user
             messages[at] = {"role": "assistant", "content": render.error_html(str(e))}
-            yield gr.skip(), messages, answers
+            yield gr.skip(), messages, messages, answers
         except Exception:
             log.exception("answering failed")
             messages[at] = {"role": "assistant", "content": render.error_html("Something went wrong while answering.")}
-            yield gr.skip(), messages, answers
+            yield gr.skip(), messages, messages, answers
 
     async def open_source(evt: gr.EventData) -> str:
         data = evt._data or {}
@@ -132,11 +134,12 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value)
 
-    def new_chat() -> tuple[list, dict, str, str]:
-        return [], {}, render.EMPTY_SOURCE_VIEW, ""
+    def new_chat() -> tuple[list, list, dict, str, str]:
+        return [], [], {}, render.EMPTY_SOURCE_VIEW, ""
 
     with gr.Blocks(title="newsrag: ask the news archive", analytics_enabled=False) as demo:
         answers = gr.State({})  # answer message index (str) -> Answer.as_dict()
+        conversation = gr.State([])  # the Chatbot's messages, kept here rather than sent by the page
         gr.Markdown("## Ask the news archive\nAnswers cite the articles they come from; click a marker to read the source.")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -162,14 +165,14 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                     container=True, padding=True,
                 )
 
-        io = [question, chatbot, answers]
-        question.submit(respond, io, io)
-        ask.click(respond, io, io)
-        chatbot.example_select(pick_example, None, question).then(respond, io, io)
+        inputs, outputs = [question, conversation, answers], [question, chatbot, conversation, answers]
+        question.submit(respond, inputs, outputs)
+        ask.click(respond, inputs, outputs)
+        chatbot.example_select(pick_example, None, question).then(respond, inputs, outputs)
         source_view.click(open_source, None, source_view)
         chatbot.like(on_like, [answers], None)
-        chatbot.clear(lambda: ({}, render.EMPTY_SOURCE_VIEW), None, [answers, source_view])
-        new.click(new_chat, None, [chatbot, answers, source_view, question])
+        chatbot.clear(lambda: ({}, [], render.EMPTY_SOURCE_VIEW), None, [answers, conversation, source_view])
+        new.click(new_chat, None, [chatbot, conversation, answers, source_view, question])
     return demo
 
 

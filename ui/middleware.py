@@ -1,4 +1,5 @@
-"""Two small ASGI middlewares: a request body limit for the API (413) and CSP `frame-ancestors`.
+"""Two small ASGI middlewares: a request body limit (413) and CSP `frame-ancestors`; and `guarded`, which
+requests the body limit and the rate limit (`ui.ratelimit`) apply to.
 
 `FrameAncestors` lets only the allowed host origins frame the widget page, and only this server frame
 anything else. CORS for the same origins is Starlette's `CORSMiddleware` (see `ui.server`).
@@ -7,19 +8,33 @@ anything else. CORS for the same origins is Starlette's `CORSMiddleware` (see `u
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+API_PREFIX = "/api/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def guarded(scope: Scope) -> bool:
+    """Whether a request may run the model or write to disk: all of `/api/`, and every request with an
+    unsafe method anywhere else. The latter is the Gradio chat (`/gradio_api/queue/join` runs questions and
+    feedback clicks, `/gradio_api/upload` writes files, ...) and whatever a later Gradio adds; its GETs
+    (page, assets, the event stream of an already admitted question) only read."""
+    if scope["type"] != "http":
+        return False
+    return scope["path"].startswith(API_PREFIX) or scope["method"] not in SAFE_METHODS
+
 
 class BodyLimit:
-    """Reject request bodies over `max_bytes` under `prefix` with 413, whether announced or chunked."""
+    """Reject request bodies over `max_bytes` with 413, whether announced or chunked, for the requests
+    `applies(scope)` selects."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/api/") -> None:
-        self.app, self.max_bytes, self.prefix = app, max_bytes, prefix
+    def __init__(self, app: ASGIApp, max_bytes: int, applies: Callable[[Scope], bool] = guarded) -> None:
+        self.app, self.max_bytes, self.applies = app, max_bytes, applies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not self.applies(scope):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

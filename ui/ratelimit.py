@@ -1,10 +1,12 @@
-"""A per-client rate limit for the API: one token bucket per client IP, in process, answering 429 with
-Retry-After when a client's bucket is empty.
+"""A per-client rate limit: one token bucket per client IP, in process, answering 429 with Retry-After when
+a client's bucket is empty. It covers every request that may run the model or write to disk (the API and
+the Gradio chat's event routes, `ui.middleware.guarded`), all from the one bucket per client.
 
 The bucket holds up to `count` tokens and refills at `count / period_s` per second, so a client may burst
 `count` requests and then keeps the average rate. The client is the connection's address (`scope["client"]`);
-behind a reverse proxy on the same host, uvicorn's proxy-headers support puts the `X-Forwarded-For` address
-there. Idle buckets (full again) are dropped, so memory stays bounded by the clients of the last period.
+uvicorn replaces it with the `X-Forwarded-For` address only for connections from the trusted proxies
+(NEWSRAG_TRUSTED_PROXIES, none by default; see `ui.server.serve`), so a client cannot choose its own key.
+Idle buckets (full again) are dropped, so memory stays bounded by the clients of the last period.
 
 Not handled here: limits shared between worker processes (each process keeps its own buckets).
 """
@@ -18,6 +20,8 @@ import time
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ui.middleware import guarded
 
 PRUNE_EVERY = 1000  # requests between sweeps of idle buckets
 
@@ -56,13 +60,15 @@ class TokenBuckets:
 
 
 class RateLimit:
-    """ASGI middleware: requests under `prefix` beyond a client's bucket get 429 with Retry-After."""
+    """ASGI middleware: requests `applies(scope)` selects beyond a client's bucket get 429 with Retry-After."""
 
-    def __init__(self, app: ASGIApp, buckets: TokenBuckets, prefix: str = "/api/") -> None:
-        self.app, self.buckets, self.prefix = app, buckets, prefix
+    def __init__(
+        self, app: ASGIApp, buckets: TokenBuckets, applies: Callable[[Scope], bool] = guarded
+    ) -> None:
+        self.app, self.buckets, self.applies = app, buckets, applies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not self.applies(scope):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

@@ -6,11 +6,12 @@ they keep the same keys.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rag.retrieval import Filters
+from ui.feedback import FIELD_CHARS, LIST_ITEMS, OTHER_CHARS
 
 ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 # The Assistant reads at most the first 2,000 characters of a turn (`rag.answer.Assistant._turns`, which keeps
@@ -127,10 +128,13 @@ class ArticleOut(BaseModel):
 class FeedbackIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     rating: Literal["up", "down"]
-    question: str = Field(max_length=10_000)
-    answer: str = Field(max_length=20_000)
-    article_ids: list[str] = Field(default_factory=list, max_length=50)
-    comment: str | None = Field(None, max_length=2_000)
+    # the bounds of a feedback record (ui.feedback), so nothing is cut silently
+    question: str = Field(max_length=FIELD_CHARS["question"])
+    answer: str = Field(max_length=FIELD_CHARS["answer"])
+    article_ids: list[Annotated[str, StringConstraints(max_length=OTHER_CHARS)]] = Field(
+        default_factory=list, max_length=LIST_ITEMS
+    )
+    comment: str | None = Field(None, max_length=FIELD_CHARS["comment"])
 
 
 class ErrorOut(BaseModel):

@@ -12,13 +12,14 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 
 from index.errors import InputError, NewsragError, StoreError
 from index.settings import Settings
 from rag.answer import Assistant
 from ui.api import api_router
+from ui.disconnect import ClientGone
 from ui.feedback import FILENAME, FeedbackLog
 from ui.gate import AnswerGate, Busy
 from ui.middleware import BodyLimit, FrameAncestors
@@ -50,6 +51,10 @@ def _error_handlers(app: FastAPI) -> None:
         body = {"detail": str(exc), "reason": "busy", "retry_after": exc.retry_after}
         return JSONResponse(body, status_code=429, headers={"retry-after": str(exc.retry_after)})
 
+    @app.exception_handler(ClientGone)
+    async def gone(request: Request, exc: ClientGone) -> Response:
+        return Response(status_code=499)  # nginx's "client closed request": for the access log only
+
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
@@ -67,7 +72,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
 
     from fastapi.concurrency import run_in_threadpool
 
-    feedback = FeedbackLog(settings.home / FILENAME)
+    feedback = FeedbackLog(settings.home / FILENAME, max_bytes=int(settings.feedback_max_mb * 1024 * 1024))
     gate = AnswerGate(settings.max_pending)
     if assistant is not None:
         runtime = Runtime.with_assistant(assistant, feedback, gate)
@@ -104,7 +109,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         return {"status": "ok", "articles": articles}
 
     # Middleware: the last added runs first. CORS answers preflights before the rate limit counts them,
-    # and the rate limit turns a client away before the body limit reads its body.
+    # and the rate limit turns a client away before the body limit reads its body. Both cover the API and
+    # the chat's Gradio routes alike (`ui.middleware.guarded`), from one bucket per client.
     app.add_middleware(FrameAncestors, origins=settings.widget_origins, framed_paths=[WIDGET_PATH])
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
     if (rate := settings.rate()) is not None:
@@ -139,4 +145,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Run the app with uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, so behind a same-host proxy
+    # (or from the host itself) every request could name its own client and rate-limit key. Only the
+    # configured proxies are believed; none by default.
+    proxies = list(settings.trusted_proxies)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies,
+    )
