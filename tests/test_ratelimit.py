@@ -1,5 +1,7 @@
 """The per-client rate limit (`ui.ratelimit`, NEWSRAG_RATE_LIMIT): token buckets per client IP, 429 with
-Retry-After on /api/*, nothing else limited. A fake clock: no sleeping."""
+Retry-After on /api/* and the chat's POSTs under /gradio_api/, pages not limited; the client address behind
+a proxy only from NEWSRAG_TRUSTED_PROXIES (`newsrag serve`'s uvicorn on a real socket). A fake clock: no
+sleeping on the limit itself."""
 
 from __future__ import annotations
 
