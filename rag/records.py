@@ -61,10 +61,15 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     sentences: list[SentenceCheck] = field(default_factory=list)
     closest: list[dict] = field(default_factory=list)  # on refusal: nearest articles (title, date, ...)
+    # on refusal: what was searched, `index.catalog.Catalog.coverage` (articles, first and last date, outlets)
+    coverage: dict | None = None
     # on refusal: which gate refused ("retrieval", "model", "verification", ...), the model's draft answer
     # (empty when no model ran) and that gate's evidence (its scores and thresholds)
     refusal: dict | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # the filter the search applied, {"date_from", "date_to", "sources"}, from the request or read from the
+    # question; None when the whole archive was searched (the ui layer fills it from the request if unset)
+    filters: dict | None = None
 
     def as_dict(self) -> dict:
         out = asdict(self)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from rag.retrieval import Filters
 from ui.feedback import FIELD_CHARS, LIST_ITEMS, OTHER_CHARS
+from ui.filters import ISO_DATE, check_date, check_range
 
-ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 # The Assistant reads at most the first 2,000 characters of a turn (`rag.answer.Assistant._turns`, which keeps
 # 600 of them without markers); a question is at most 1,000 and an answer ~160 tokens, so a real turn fits.
 MAX_TURN_CHARS = 2_000
@@ -48,12 +48,23 @@ class TurnIn(RequestBody):
 
 
 class FiltersIn(RequestBody):
-    """Restrict the articles searched: ISO dates (partial allowed, inclusive) and outlets."""
+    """Restrict the articles searched: ISO dates (partial allowed, inclusive; "2020-10" is all of October)
+    and outlets. A date that is not in the calendar, or a range that ends before it starts, is a 422."""
 
     model_config = ConfigDict(extra="forbid")
     date_from: str | None = Field(None, pattern=ISO_DATE, examples=["2020-10"])
     date_to: str | None = Field(None, pattern=ISO_DATE, examples=["2020-12-31"])
     sources: list[str] = Field(default_factory=list, max_length=50, examples=[["NOS"]])
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _in_calendar(cls, value: str | None) -> str | None:
+        return None if value is None else check_date(value)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> FiltersIn:
+        check_range(self.date_from, self.date_to)
+        return self
 
     def to_filters(self) -> Filters:
         return Filters(date_from=self.date_from, date_to=self.date_to, sources=tuple(self.sources))
@@ -97,6 +108,15 @@ class SentenceOut(BaseModel):
     score: float
 
 
+class FiltersOut(BaseModel):
+    """The filter an answer's search applied: the request's `filters`, or dates read from the question."""
+
+    model_config = ConfigDict(extra="allow")  # a key the Assistant adds is passed on, not dropped
+    date_from: str | None = Field(None, description="ISO date (partial allowed), inclusive.")
+    date_to: str | None = Field(None, description="ISO date (partial allowed), inclusive.")
+    sources: list[str] = Field(default_factory=list, description="Outlets; empty means all.")
+
+
 class AnswerOut(BaseModel):
     """The same JSON as `newsrag ask --json`."""
 
@@ -111,6 +131,9 @@ class AnswerOut(BaseModel):
         None, description="On refusal: the gate that refused, the model's draft answer and the gate's evidence."
     )
     timings: dict[str, float] = Field(description="Seconds per stage: condense, retrieve, ttft, generate, ...")
+    filters: FiltersOut | None = Field(
+        None, description="The filter the search applied (dates, outlets); null when it searched every article."
+    )
 
 
 class ArticleOut(BaseModel):

@@ -7,6 +7,9 @@ worker closes the generator at the next event, so the model's lock is released.
 With a `gate` (`ui.gate.AnswerGate`), the answer is admitted before anything starts (`Busy` is raised at the
 first `anext`, before any event) and waits for its turn on the worker thread, giving up if the consumer
 leaves first.
+
+The final `Answer` reports the filter its search applied (`Answer.filters`): the one given here, unless the
+Assistant set its own (dates read from the question).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import AsyncIterator, Sequence
 from rag.answer import Assistant, Turn
 from rag.records import Answer
 from rag.retrieval import Filters
+from ui.filters import applied
 from ui.gate import AnswerGate
 
 _DONE = object()
@@ -73,6 +77,8 @@ async def stream_answer(
         while (item := await queue.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
+            if isinstance(item, Answer) and item.filters is None:
+                item.filters = applied(filters)
             yield item  # type: ignore[misc]
     finally:
         stop.set()
