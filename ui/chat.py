@@ -4,6 +4,8 @@ Layout: the conversation and the question box on the left, the source view on th
 and source titles are links (`ui.render`); a click is caught by the source view's script and sent to
 `open_source` as a Gradio event, which renders the article (escaped) with the cited span highlighted and
 scrolls it into view. Thumbs up/down use the Chatbot's own feedback buttons and go to `feedback.jsonl`.
+The From/To boxes under the question restrict each question's search to a date range (`ui.filters`: ISO
+dates, partial allowed, both optional); each answer shows the range its search applied.
 The conversation is kept on the server (`gr.State`), not sent back by the page with each question, so a
 question's request stays small however long the chat (the server's body limit covers the chat too).
 Not here: the HTTP API (`ui.api`) and the widget (`ui.widget`), which share the same `Runtime`.
@@ -23,6 +25,7 @@ import gradio as gr
 from index.errors import NewsragError
 from rag.records import Answer
 from ui import render
+from ui.filters import date_filters
 from ui.gate import Busy
 from ui.runtime import Runtime
 from ui.streaming import stream_answer
@@ -72,7 +75,9 @@ def _timings_message(answer: dict) -> dict:
 
 
 def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks:
-    async def respond(question: str, messages: list[dict], answers: dict[str, dict]):
+    async def respond(
+        question: str, date_from: str | None, date_to: str | None, messages: list[dict], answers: dict[str, dict]
+    ):
         question = (question or "").strip()
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -83,8 +88,9 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
         yield "", messages, messages, answers
         text, shown = "", 0.0
         try:
+            filters = date_filters(date_from, date_to)  # InputError: said in the chat, below
             bot = await anyio.to_thread.run_sync(runtime.assistant)
-            async for event in stream_answer(bot, question, _history(answers), gate=runtime.gate):
+            async for event in stream_answer(bot, question, _history(answers), filters, gate=runtime.gate):
                 if isinstance(event, Answer):
                     answer = event.as_dict()
                     messages[at] = {"role": "assistant", "content": render.answer_html(answer)}
@@ -158,14 +164,28 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                         elem_id="nr-question", max_lines=4, autofocus=True,
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="nr-ask")
-                new = gr.Button("New chat", size="sm", variant="secondary", elem_id="nr-new-chat")
+                with gr.Row(elem_id="nr-dates"):
+                    date_from = gr.Textbox(
+                        label="From", placeholder="YYYY-MM-DD", elem_id="nr-date-from", max_lines=1, scale=2,
+                        min_width=120,
+                    )
+                    date_to = gr.Textbox(
+                        label="To", placeholder="YYYY-MM-DD", elem_id="nr-date-to", max_lines=1, scale=2,
+                        min_width=120,
+                    )
+                    new = gr.Button("New chat", size="sm", variant="secondary", elem_id="nr-new-chat", scale=1)
+                gr.Markdown(
+                    "Dates are optional and inclusive; `2020` or `2020-10` covers the whole year or month.",
+                    elem_id="nr-dates-hint",
+                )
             with gr.Column(scale=2, min_width=300):
                 source_view = gr.HTML(
                     render.EMPTY_SOURCE_VIEW, elem_id="nr-source", js_on_load=SOURCE_JS, max_height=640,
                     container=True, padding=True,
                 )
 
-        inputs, outputs = [question, conversation, answers], [question, chatbot, conversation, answers]
+        inputs = [question, date_from, date_to, conversation, answers]
+        outputs = [question, chatbot, conversation, answers]
         question.submit(respond, inputs, outputs)
         ask.click(respond, inputs, outputs)
         chatbot.example_select(pick_example, None, question).then(respond, inputs, outputs)

@@ -12,6 +12,7 @@ from html import escape
 from urllib.parse import quote
 
 from index.records import Article
+from ui.filters import describe
 
 MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 240
@@ -52,7 +53,7 @@ def answer_html(answer: dict) -> str:
         return _link(f"[{c['n']}]", c["article_id"], c["start"], c["end"], c["n"])
 
     body = MARKER.sub(marker, _text(answer["answer"]))
-    parts = [f'<div class="nr-answer"><p class="nr-text">{body}</p>']
+    parts = [f'<div class="nr-answer"><p class="nr-text">{body}</p>{filter_html(answer)}']
     unsupported = [s["text"] for s in answer.get("sentences", []) if not s["supported"]]
     if unsupported:
         listed = " ".join(f"“{escape(s)}”" for s in unsupported)
@@ -83,7 +84,16 @@ def refusal_html(answer: dict) -> str:
         for a in answer.get("closest", [])
     )
     closest = f'<p class="nr-closest-label">Closest articles:</p><ul class="nr-closest">{items}</ul>' if items else ""
-    return f'<div class="nr-refusal"><p class="nr-refusal-text">{_text(answer["answer"])}</p>{closest}</div>'
+    return (
+        f'<div class="nr-refusal"><p class="nr-refusal-text">{_text(answer["answer"])}</p>'
+        f"{filter_html(answer)}{closest}</div>"
+    )
+
+
+def filter_html(answer: dict) -> str:
+    """The filter the answer's search applied (dates, outlets), or "" when it searched every article."""
+    text = describe(answer.get("filters"))
+    return f'<p class="nr-filter">{escape(text)}</p>' if text else ""
 
 
 def error_html(message: str) -> str:
