@@ -1,6 +1,8 @@
 /* The compact chat page (/widget): streams answers from POST api/ask/stream (server-sent events), shows
  * cited sources and opens them in a source view with the cited span highlighted. All article and model
- * text goes into the page as text nodes (textContent), never as HTML. */
+ * text goes into the page as text nodes (textContent), never as HTML. `?from=`/`?to=` (set by the loader
+ * from data-from/data-to, which it validates) go to the API as the date filter of every question; the
+ * server checks them again, and each answer shows the filter its search applied. */
 (() => {
   'use strict';
   const $ = (selector) => document.querySelector(selector);
@@ -8,11 +10,16 @@
   const title = (params.get('title') || 'Ask the archive').slice(0, 80);
   const log = $('#log'), form = $('#ask'), input = $('#question'), send = $('#send');
   const source = $('#source');
+  const filters = {};
+  if (params.get('from')) filters.date_from = params.get('from');
+  if (params.get('to')) filters.date_to = params.get('to');
+  const filtered = Object.keys(filters).length > 0;
   const history = [];
   let busy = false;
 
   $('#title').textContent = title;
   document.title = title;
+  if (filtered) $('#log .hint').append(el('span', 'filter', describeFilters(filters)));
   if (window.parent !== window) {
     window.parent.postMessage('newsrag:ready', '*'); // the loader shows a notice if this never arrives
     $('#close').hidden = false;
@@ -36,6 +43,21 @@
     if (className) node.className = className;
     if (text !== undefined) node.textContent = text;
     return node;
+  }
+  /* The filter an answer's search applied, as the chat says it (ui/filters.py `describe`). */
+  function describeFilters(f) {
+    if (!f) return '';
+    const sources = f.sources && f.sources.length ? ` in ${f.sources.join(', ')}` : '';
+    let text = '';
+    if (f.date_from && f.date_to) {
+      text = f.date_from === f.date_to ? `dated ${f.date_from}` : `from ${f.date_from} to ${f.date_to}`;
+    } else if (f.date_from) text = `from ${f.date_from} on`;
+    else if (f.date_to) text = `up to ${f.date_to}`;
+    return text || sources ? `Searched articles ${`${text}${sources}`.trim()}` : '';
+  }
+  function filterLine(answer) {
+    const text = describeFilters(answer.filters);
+    return text ? [el('p', 'filter', text)] : [];
   }
   function scrollDown() { log.scrollTop = log.scrollHeight; }
   function meta(...parts) { return parts.filter(Boolean).join(' · '); }
@@ -80,7 +102,7 @@
       const response = await fetch('api/ask/stream', {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify({ question, history: history.slice(-12) }),
+        body: JSON.stringify({ question, history: history.slice(-12), ...(filtered ? { filters } : {}) }),
       });
       if (!response.ok) {
         const problem = await response.json().catch(() => ({}));
@@ -131,7 +153,7 @@
     bubble.textContent = '';
     if (answer.refused) {
       bubble.classList.add('refusal');
-      bubble.append(el('p', 'refusal-text', answer.answer));
+      bubble.append(el('p', 'refusal-text', answer.answer), ...filterLine(answer));
       if (answer.closest.length) {
         bubble.append(el('p', 'closest-label', 'Closest articles:'));
         const list = el('ul', 'closest');
@@ -150,7 +172,7 @@
       const c = /^\[(\d+)\]$/.test(part) && byN.get(Number(part.slice(1, -1)));
       paragraph.append(c ? citeButton(part, c.article_id, c.start, c.end, c.n) : document.createTextNode(part));
     });
-    bubble.append(paragraph);
+    bubble.append(paragraph, ...filterLine(answer));
     if (answer.citations.length) {
       const list = el('ol', 'sources');
       for (const c of answer.citations) {

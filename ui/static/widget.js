@@ -1,15 +1,54 @@
 /* newsrag widget loader. A host page adds:
  *   <script src="http://HOST:PORT/widget.js" data-title="Ask our archive" async></script>
- * and gets a launcher button that opens the chat (HOST:PORT/widget) in a panel. The button and panel live
+ * and gets a launcher button that opens the chat (HOST:PORT/widget) in a panel. `data-from`/`data-to`
+ * (ISO dates: YYYY-MM-DD, YYYY-MM or YYYY, inclusive) restrict every question to that date range; a bad
+ * value is a console error and is ignored. The button and panel live
  * in a Shadow DOM, the chat in an iframe: the host page's CSS and scripts cannot reach either. Whether the
  * host may frame the chat is the server's decision (CSP frame-ancestors, NEWSRAG_WIDGET_ORIGINS). */
 (() => {
   'use strict';
+
+  /* An ISO date as the API takes it (YYYY, YYYY-MM or YYYY-MM-DD) that is in the calendar. */
+  function isoDate(value) {
+    const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(value);
+    if (!m) return false;
+    const [year, month, day] = [Number(m[1]), Number(m[2] || 1), Number(m[3] || 1)];
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+    return year >= 1 && days !== undefined && day >= 1 && day <= days;
+  }
+
+  /* The date range of the script tag's data-from/data-to, as {from?, to?}. A value that is no ISO date,
+   * or a range that ends before it starts, is reported (console error) and left out. */
+  function dateRange(dataset, report) {
+    const range = {};
+    for (const key of ['from', 'to']) {
+      const value = (dataset[key] || '').trim();
+      if (!value) continue;
+      if (isoDate(value)) range[key] = value;
+      else report(`newsrag widget: data-${key}="${dataset[key]}" is not an ISO date (YYYY-MM-DD, YYYY-MM or YYYY); `
+        + 'it is ignored.');
+    }
+    // a partial date covers its whole period: from 2020-10 starts on 2020-10-01, to 2020 ends on 2020-12-31
+    const start = range.from && range.from + '-01-01'.slice(range.from.length - 4);
+    const end = range.to && range.to + '-12-31'.slice(range.to.length - 4);
+    if (start && end && start > end) {
+      report(`newsrag widget: data-from="${range.from}" is after data-to="${range.to}"; both are ignored.`);
+      return {};
+    }
+    return range;
+  }
+
+  if (typeof module === 'object' && module.exports) { // Node (tests): the functions above, no page
+    module.exports = { isoDate, dateRange };
+    return;
+  }
   const script = document.currentScript || document.querySelector('script[src*="/widget.js"]');
   if (!script || window.__newsragWidget) return;
   window.__newsragWidget = true;
   const base = new URL('.', script.src);
   const title = (script.dataset.title || 'Ask the archive').slice(0, 80);
+  const range = dateRange(script.dataset, (message) => console.error(message));
 
   const CSS = `
     :host { all: initial; }
@@ -54,7 +93,8 @@
       if (!frame) {
         frame = document.createElement('iframe');
         frame.title = title;
-        frame.src = new URL(`widget?embedded=1&title=${encodeURIComponent(title)}`, base).href;
+        const query = new URLSearchParams({ embedded: '1', title, ...range });
+        frame.src = new URL(`widget?${query}`, base).href;
         panel.append(frame);
         // A page that may not frame the chat (CSP frame-ancestors) gets a blank frame: say why.
         setTimeout(() => {
