@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from index.records import Hit
-from index.search import rrf
+from index.search import dense_and_bm25, rrf
 from index.store import HybridStore
 
 _WORDS = re.compile(r"\w+")
@@ -72,11 +72,12 @@ def retrieve(
     budget_chars: int | None = None,
     filters: Filters | None = None,
 ) -> Retrieval:
-    """Fuse dense and BM25 rankings, drop filtered and near-duplicate passages, keep k (within the budget)."""
+    """Fuse dense and BM25 rankings (searched concurrently), drop filtered and near-duplicate passages, keep k (within the budget)."""
     filters = filters or Filters()
     fetch = depth * (4 if filters != Filters() else 1)
-    dense = [h for h in store.dense(question, fetch) if filters.admits(h)]
-    keyword = [h for h in store.bm25(question, fetch) if filters.admits(h)]
+    dense_hits, keyword_hits = dense_and_bm25(store, question, fetch, fetch)  # concurrently
+    dense = [h for h in dense_hits if filters.admits(h)]
+    keyword = [h for h in keyword_hits if filters.admits(h)]
     dense_score = {h.chunk_id: h.score for h in dense}
     fused = [hit for hit, _ in rrf([dense[:depth], keyword[:depth]], k=2 * depth)]
     chosen: list[Hit] = []
