@@ -8,7 +8,8 @@ CPU time are its own; their figures come back as plain dicts:
 3. reingest  - the same again, unchanged: everything skipped
 4. reference - the LangChain tutorial pipeline on the same articles
 5. retrieval_N - per size N, ascending: grow a second store to N chunks with stored vectors, time queries
-                 (`rag.bench_retrieval`)
+                 (`rag.bench_retrieval`); serving_N - open it afresh as a server does: `newsrag stats`
+                 time, size on disk, resident memory after queries
 6. llm       - five fixed questions through retrieval, the real prompt and the local model (`rag.bench_llm`)
 
 While a phase runs, /proc/stat tells how much CPU the rest of the machine used (`others_cpu_share`): a
@@ -34,7 +35,7 @@ from typing import Any
 
 from index.errors import NewsragError
 from index.settings import Settings
-from rag import bench_llm, bench_phases, bench_retrieval
+from rag import bench_llm, bench_machine, bench_phases, bench_retrieval
 from rag.bench_stats import (
     contention,
     cpu_busy_seconds,
@@ -54,7 +55,7 @@ class BenchError(NewsragError):
 
 
 SKIPPABLE = ("encoder", "reference", "retrieval", "llm")
-DEFAULT_SIZES = (1000, 10_000, 100_000)
+DEFAULT_SIZES = (1000, 10_000, 100_000, 1_000_000)
 RETRIEVAL_KEYS = ("dense", "bm25", "hybrid")
 
 # (phase name, "start" | "done", that phase's stats or None)
@@ -123,7 +124,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
     """Run every phase not in `options.skip` and return the report (see `rag.bench_cli` for the JSON keys)."""
     notify = on_phase or (lambda name, status, stats: None)
     corpus = options.corpus.resolve()
-    info = machine()
+    info = {**machine(), **bench_machine.describe(settings.embed_model, settings.embed_backend)}
     cores = int(info["cores"] or 1)
     report: dict[str, Any] = {
         "corpus": str(corpus),
@@ -222,6 +223,11 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                 if got is None:
                     break  # the larger sizes grow the same store
                 report["retrieval"][str(size)] = {key: got[key] for key in (*RETRIEVAL_KEYS, "embed_query", "answer")}
+                served = phase(
+                    f"serving_{size}", bench_retrieval.serving, store_settings, work / "grown", options.queries
+                )
+                if served is not None:
+                    report["retrieval"][str(size)].update(served)
         if "llm" not in options.skip:
             got = phase(
                 "llm",

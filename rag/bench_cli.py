@@ -3,7 +3,9 @@
 JSON keys (besides machine, settings, per-phase details): `encoder_passages_per_s`, `ingest_seconds`,
 `ingest_articles_per_s`, `ingest_chunks_per_s`, `ingest_vs_encoder`, `reference_articles_per_s`,
 `ingest_vs_reference`, `reingest_seconds`, `reingest_fraction`,
-`retrieval` -> {size: {"dense"|"bm25"|"hybrid": {"p50_ms", "p95_ms", ...}}},
+`retrieval` -> {size: {"dense"|"bm25"|"hybrid": {"p50_ms", "p95_ms", ...}, "stats_seconds", "store_bytes",
+"rss_mb"}} (sizes 1000 to 1000000), `machine` -> {"cpu_model", "cpu": {"flags", "avx2", "avx512", "vnni",
+"summary"}, "encoder": {"requested", "chosen", "why"}, "llama_cpp": llama.cpp's system info, ...},
 `llm` -> {"prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s", "lavrov_ttft_s", ...},
 `peak_rss_mb` -> {phase: MB}, `contention`, `targets` -> {name: {"value", "target", "met"}}.
 """
@@ -37,7 +39,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
     help="File or folder to benchmark on (default: NEWSRAG_CORPUS, i.e. corpus/).",
 )
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), help="Write all figures here.")
-@click.option("--sizes", default="1000,10000,100000", callback=_sizes, hidden=True,
+@click.option("--sizes", default="1000,10000,100000,1000000", callback=_sizes, hidden=True,
               help="Store sizes (chunks) for the retrieval latencies.")
 @click.option("--queries", type=click.IntRange(5, 10_000), default=100, hidden=True,
               help="Timed queries per mode and size.")
@@ -61,8 +63,9 @@ def bench(
     """Measure ingestion, retrieval and the local LLM on a corpus, in temporary stores.
 
     Raw encoder vs `newsrag ingest` vs LangChain's tutorial pipeline, re-ingest, dense/BM25/hybrid
-    latency at 1k/10k/100k chunks, LLM speed on five fixed questions, peak memory per phase, and the
-    performance targets. Your own store is not touched. About 18 minutes for 1,400 articles on 2 cores.
+    latency at 1k/10k/100k/1M chunks (with the store's size, memory and `newsrag stats` time), LLM speed on five fixed questions, peak memory per phase, and the
+    performance targets, with the CPU's vector flags, the encoder backend and llama.cpp's build. Your own
+    store is not touched. Needs about 12 GB of free disk for the 1M-chunk store.
 
     \b
     Example:
@@ -135,10 +138,17 @@ def table(report: dict[str, Any]) -> Any:
         return f"{t['target']} {marks[t['met']]}" if t else ""
 
     m = report["machine"]
-    t = Table(title=f"newsrag bench: {report['corpus']}", caption=f"{m['cores']} cores, {m['cpu_model']}")
+    cpu = m.get("cpu") or {}
+    t = Table(title=f"newsrag bench: {report['corpus']}",
+              caption=f"{m['cores']} cores, {m['cpu_model']} ({cpu.get('summary') or 'flags unknown'})")
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_column("target")
+    t.add_row("CPU", f"{m['cpu_model']}, {m['cores']} cores", "")
+    t.add_row("CPU flags", " ".join(cpu.get("flags") or []) or "-", "")
+    enc = m.get("encoder") or {}
+    t.add_row("encoder backend", f"{enc.get('chosen', '-')} ({enc.get('why', '-')})", "")
+    t.add_row("llama.cpp system info", m.get("llama_cpp") or "-", "")
     t.add_row("articles / chunks", f"{report.get('articles')} / {report.get('chunks')}", "")
     t.add_row("raw encoder (passages/s)", _fmt(report.get("encoder_passages_per_s")), "")
     t.add_row("ingest (articles/s)", _fmt(report.get("ingest_articles_per_s")), "")
@@ -157,6 +167,16 @@ def table(report: dict[str, Any]) -> Any:
             target = goal(f"hybrid_p95_ms_at_{size}") if mode == "hybrid" else ""
             latency = f"{row['p50_ms']:.1f} / {row['p95_ms']:.1f}"
             t.add_row(f"{mode} @ {int(size):,} p50 / p95 (ms)", latency, target)
+        if f"hybrid_vs_slower_at_{size}" in goals:
+            vs = goals[f"hybrid_vs_slower_at_{size}"]["value"]
+            t.add_row(f"  hybrid / slower half @ {int(size):,} (p95)", _fmt(vs, "x"), goal(f"hybrid_vs_slower_at_{size}"))
+        if "store_bytes" in modes:
+            t.add_row(f"store on disk @ {int(size):,} (MB)", _fmt(modes["store_bytes"] / 2**20), "")
+            t.add_row(f"serving RSS @ {int(size):,} (MB)", _fmt(modes.get("rss_mb")), goal(f"serving_rss_mb_at_{size}"))
+            t.add_row(f"newsrag stats @ {int(size):,} (s)", _fmt(modes.get("stats_seconds")), "")
+    for name in ("bm25_vs_dense_p95_at_100000", "hybrid_p95_1000000_vs_100000"):
+        if name in goals:
+            t.add_row(name.replace("_", " "), _fmt(goals[name]["value"], "x"), goal(name))
     llm = report.get("llm")
     if llm:
         speeds = f"{llm['prompt_tokens_per_s']:.1f} / {llm['gen_tokens_per_s']:.1f}"

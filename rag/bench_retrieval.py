@@ -7,7 +7,12 @@ one store, so 10k is the 1k store plus 9k more rows. Copies are exact: BM25 and 
 equal its original's, which makes the result lists full of ties but costs the same as distinct chunks.
 
 Timed per query: `index.search.search` in each mode, as `newsrag search` runs it (dense and hybrid include
-embedding the query); also the query embedding alone and `rag.retrieval.retrieve`, the answering path.
+embedding the query; hybrid runs its halves concurrently); also the query embedding alone and
+`rag.retrieval.retrieve`, the answering path.
+
+`serving` then opens the grown store in a fresh process, as a server does: it times `newsrag stats` (model
+load included), measures the store's size on disk, runs the queries and reports the resident memory after
+them (without the local LLM, whose weights the `llm` phase measures).
 """
 
 from __future__ import annotations
@@ -94,6 +99,42 @@ def time_queries(fn: Callable[[str], object], qs: list[str]) -> list[float]:
         fn(q)
         out.append(time.perf_counter() - started)
     return out
+
+
+def rss_mb() -> float | None:
+    """This process's resident memory now (VmRSS), in MB; None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def serving(settings: Settings, grow_home: Path, n_queries: int) -> dict[str, Any]:
+    """`newsrag stats` time, size on disk, and resident memory after hybrid queries, on the grown store."""
+    from index import factory
+    from index.cli import stats
+    from index.search import search
+    from index.store import store_size_bytes
+
+    grown = settings.model_copy(update={"home": grow_home})
+    started = time.perf_counter()
+    stats.main(["--json"], obj=grown, standalone_mode=False)  # the command as a user runs it, in-process
+    stats_s = time.perf_counter() - started
+    store = factory.store(grown, factory.embedder(grown))
+    metas = [m for _, m in zip(range(5000), _metadatas(store))]
+    for q in queries({"metadatas": metas}, n_queries):
+        search(store, q, k=K, mode="hybrid")
+    return {"stats_seconds": stats_s, "store_bytes": store_size_bytes(grow_home), "rss_mb": rss_mb()}
+
+
+def _metadatas(store: Any) -> Any:
+    import json
+
+    for (meta,) in store.catalog._db.execute("SELECT metadata FROM chunks ORDER BY rowid"):  # noqa: SLF001
+        yield json.loads(meta)
 
 
 def retrieval(

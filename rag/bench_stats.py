@@ -21,6 +21,12 @@ TARGET_REINGEST_FRACTION = 0.05  # at most, re-ingest time of an unchanged corpu
 TARGET_HYBRID_P95_MS = 50.0  # at most, at TARGET_HYBRID_SIZE chunks
 TARGET_HYBRID_SIZE = "100000"
 TARGET_TTFT_S = 4.0  # at most, for the Lavrov question ("who mediated in Moscow?")
+# Issue 15 ("Fast on every CPU, and at archive scale"):
+TARGET_HYBRID_VS_SLOWER = 1.3  # at most, hybrid p95 over the slower of dense and BM25 p95, same run and size
+TARGET_BM25_VS_DENSE = 2.0  # at most, BM25 p95 over dense p95 at TARGET_HYBRID_SIZE
+ARCHIVE_SIZE = "1000000"
+TARGET_ARCHIVE_GROWTH = 2.0  # at most, hybrid p95 at ARCHIVE_SIZE over hybrid p95 at TARGET_HYBRID_SIZE
+TARGET_SERVING_RSS_MB = 6144.0  # at most (6 GB), resident memory serving ARCHIVE_SIZE chunks
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -71,15 +77,44 @@ def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ingest_s = report.get("ingest_seconds")
     reingest_s = report.get("reingest_seconds")
     fraction = ratio(reingest_s, ingest_s) if ingest_s and reingest_s is not None else None
-    hybrid = report.get("retrieval", {}).get(TARGET_HYBRID_SIZE, {}).get("hybrid", {}).get("p95_ms")
+    retrieval = report.get("retrieval", {})
+    hybrid = _p95(retrieval, TARGET_HYBRID_SIZE, "hybrid")
+    archive = _p95(retrieval, ARCHIVE_SIZE, "hybrid")
     llm = report.get("llm") or {}
+    dense, bm25 = _p95(retrieval, TARGET_HYBRID_SIZE, "dense"), _p95(retrieval, TARGET_HYBRID_SIZE, "bm25")
+    per_size = {
+        f"hybrid_vs_slower_at_{size}": _target(_vs_slower(retrieval, size), TARGET_HYBRID_VS_SLOWER, False, "x")
+        for size in (TARGET_HYBRID_SIZE, ARCHIVE_SIZE)
+    }
     return {
+        **per_size,
+        f"bm25_vs_dense_p95_at_{TARGET_HYBRID_SIZE}": _target(
+            ratio(bm25, dense) if bm25 is not None and dense else None, TARGET_BM25_VS_DENSE, False, "x"
+        ),
+        f"hybrid_p95_{ARCHIVE_SIZE}_vs_{TARGET_HYBRID_SIZE}": _target(
+            ratio(archive, hybrid) if archive is not None and hybrid else None, TARGET_ARCHIVE_GROWTH, False, "x"
+        ),
+        f"serving_rss_mb_at_{ARCHIVE_SIZE}": _target(
+            retrieval.get(ARCHIVE_SIZE, {}).get("rss_mb"), TARGET_SERVING_RSS_MB, False, " MB"
+        ),
         "ingest_vs_encoder": _target(report.get("ingest_vs_encoder"), TARGET_INGEST_VS_ENCODER, True, "x"),
         "ingest_vs_reference": _target(report.get("ingest_vs_reference"), TARGET_INGEST_VS_REFERENCE, True, "x"),
         "reingest_fraction": _target(fraction, TARGET_REINGEST_FRACTION, False),
         f"hybrid_p95_ms_at_{TARGET_HYBRID_SIZE}": _target(hybrid, TARGET_HYBRID_P95_MS, False, " ms"),
         "lavrov_ttft_s": _target(llm.get("lavrov_ttft_s"), TARGET_TTFT_S, False, " s"),
     }
+
+
+def _p95(retrieval: dict[str, Any], size: str, mode: str) -> float | None:
+    return retrieval.get(size, {}).get(mode, {}).get("p95_ms")
+
+
+def _vs_slower(retrieval: dict[str, Any], size: str) -> float | None:
+    """Hybrid p95 over the slower of its two halves' p95 at `size`; None when not measured."""
+    hybrid, dense, bm25 = (_p95(retrieval, size, mode) for mode in ("hybrid", "dense", "bm25"))
+    if hybrid is None or dense is None or bm25 is None:
+        return None
+    return ratio(hybrid, max(dense, bm25))
 
 
 def machine() -> dict[str, Any]:

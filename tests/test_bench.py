@@ -96,7 +96,11 @@ def test_targets_met_not_met_and_unmeasured():
         "ingest_vs_reference": 1.1,
         "ingest_seconds": 100.0,
         "reingest_seconds": 2.0,
-        "retrieval": {"100000": {"hybrid": {"p50_ms": 20.0, "p95_ms": 70.0}}},
+        "retrieval": {
+            "100000": {"dense": {"p95_ms": 20.0}, "bm25": {"p95_ms": 50.0}, "hybrid": {"p50_ms": 20.0, "p95_ms": 70.0}},
+            "1000000": {"dense": {"p95_ms": 30.0}, "bm25": {"p95_ms": 60.0}, "hybrid": {"p95_ms": 75.0},
+                        "rss_mb": 5000.0},
+        },
         "llm": {"lavrov_ttft_s": 3.5},
     }
     got = targets(report)
@@ -106,8 +110,14 @@ def test_targets_met_not_met_and_unmeasured():
         "reingest_fraction": True,
         "hybrid_p95_ms_at_100000": False,
         "lavrov_ttft_s": True,
+        "hybrid_vs_slower_at_100000": False,  # 70 over bm25's 50
+        "hybrid_vs_slower_at_1000000": True,  # 75 over 60
+        "bm25_vs_dense_p95_at_100000": False,  # 50 over 20
+        "hybrid_p95_1000000_vs_100000": True,  # 75 over 70
+        "serving_rss_mb_at_1000000": True,
     }
     assert got["reingest_fraction"]["value"] == pytest.approx(0.02)
+    assert got["hybrid_vs_slower_at_100000"]["value"] == pytest.approx(1.4)
     assert all(t["met"] is None for t in targets({}).values())
 
 
@@ -155,6 +165,7 @@ def _fake_phase(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[s
                 "lavrov_ttft_s": 3.2, "prefix_warmup_s": 2.0, "questions": []},
     }
     stats = {"wall_s": 4.0, "cpu_s": 7.0, "peak_rss_mb": 900.0, "others_cpu_share": 0.01, "loadavg_before": [0.5]}
+    canned["serving"] = {"stats_seconds": 1.5, "store_bytes": 2**30, "rss_mb": 1500.0}
     result = canned[fn.__name__]
     if fn.__name__ == "retrieval":  # (settings, source home, grown home, size, queries, progress)
         result = {**result, "size": args[3], "added": args[3]}
@@ -174,11 +185,16 @@ def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_
     for modes in report["retrieval"].values():
         for mode in ("dense", "bm25", "hybrid"):
             assert {"p50_ms", "p95_ms"} <= set(modes[mode])
+        assert {"stats_seconds", "store_bytes", "rss_mb"} <= set(modes)
     assert set(LLM_KEYS) <= set(report["llm"])
     assert set(report["peak_rss_mb"]) == {
-        "encoder", "ingest", "reingest", "reference", "retrieval_1000", "retrieval_100000", "llm"
+        "encoder", "ingest", "reingest", "reference", "retrieval_1000", "serving_1000", "retrieval_100000",
+        "serving_100000", "llm"
     }
-    assert {"cores", "cpu_model"} <= set(report["machine"])
+    assert {"cores", "cpu_model", "cpu", "encoder", "llama_cpp"} <= set(report["machine"])
+    assert {"flags", "avx2", "avx512", "vnni", "summary"} <= set(report["machine"]["cpu"])
+    assert report["machine"]["encoder"]["chosen"] in ("onnx-int8", "torch")
+    assert report["targets"]["hybrid_vs_slower_at_100000"]["met"] is True  # 9 ms over 9 ms
     assert report["targets"]["hybrid_p95_ms_at_100000"]["met"] is True
     assert report["contention"]["contended"] is False
     json.dumps(report)  # serializable as it is
@@ -217,6 +233,28 @@ def test_cli_writes_json_and_prints_table(cli, monkeypatch: pytest.MonkeyPatch, 
     assert result.exit_code == 0, result.output
     assert "targets met" in result.output
     assert json.loads(out.read_text())["retrieval"]["1000"]["hybrid"]["p95_ms"] == 9.0
+
+
+def test_cpu_flags_summarise_the_vector_extensions():
+    from rag.bench_machine import cpu_flags
+
+    zen3 = "processor\t: 0\nflags\t\t: fpu sse4_2 avx f16c fma avx2 bmi2\n"
+    got = cpu_flags(zen3)
+    assert got["flags"] == ["avx", "avx2", "f16c", "fma", "sse4_2"]
+    assert (got["avx2"], got["avx512"], got["vnni"], got["summary"]) == (True, False, False, "avx2")
+    assert cpu_flags("flags : avx2 avx512f avx512_vnni\n")["summary"] == "avx512+vnni"
+    assert cpu_flags("flags : avx2 avx_vnni\n")["summary"] == "avx2+vnni"
+    assert cpu_flags("")["summary"] == "other"
+
+
+def test_encoder_choice_says_why():
+    from rag.bench_machine import encoder_choice
+
+    assert encoder_choice("multilingual-e5-small", "auto")["chosen"] == "onnx-int8"
+    assert encoder_choice("some/other-model", "auto") == {
+        "requested": "auto", "chosen": "torch", "why": "auto: a model other than the built-in one runs on torch float32"
+    }
+    assert "NEWSRAG_EMBED_BACKEND=torch" in encoder_choice("multilingual-e5-small", "torch")["why"]
 
 
 def test_cli_rejects_bad_sizes(cli):
