@@ -106,23 +106,28 @@ def read_html(path: Path, text: str) -> Iterator[Record | LoadError]:
 
 
 def read_jsonl(path: Path, text: str) -> Iterator[Record | LoadError]:
-    """One JSON object per line; blank lines are skipped."""
+    """One JSON object per line; blank lines are skipped. (`loaders` streams .jsonl files line by line
+    through `jsonl_record` instead, so an archive is never held in memory whole.)"""
     # Not splitlines(): JSON strings may hold a raw U+2028 or form feed, which it would split on.
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = loads_json(line)
-        except json.JSONDecodeError as e:
-            yield LoadError(str(path), number, f"malformed JSON: {e.msg} (column {e.colno})")
-            continue
-        except ParseLimitError as e:
-            yield LoadError(str(path), number, str(e))
-            continue
-        if not isinstance(value, dict):
-            yield LoadError(str(path), number, f"expected a JSON object, got {type_name(value)}")
-            continue
-        yield Record(value, default_id=f"{path.stem}-{number}", line=number)
+        record = jsonl_record(path, number, line)
+        if record is not None:
+            yield record
+
+
+def jsonl_record(path: Path, number: int, line: str) -> Record | LoadError | None:
+    """Line `number` of a JSONL file as a Record, an error, or None when it is blank."""
+    if not line.strip():
+        return None
+    try:
+        value = loads_json(line)
+    except json.JSONDecodeError as e:
+        return LoadError(str(path), number, f"malformed JSON: {e.msg} (column {e.colno})")
+    except ParseLimitError as e:
+        return LoadError(str(path), number, str(e))
+    if not isinstance(value, dict):
+        return LoadError(str(path), number, f"expected a JSON object, got {type_name(value)}")
+    return Record(value, default_id=f"{path.stem}-{number}", line=number)
 
 
 def read_json(path: Path, text: str) -> Iterator[Record | LoadError]:

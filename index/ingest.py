@@ -4,6 +4,10 @@ An article is skipped without chunking or embedding when its index hash (content
 is the one the catalog recorded. Changed articles go through `langchain_core.indexing.index` with
 incremental cleanup: their new chunks are upserted and their stale ones deleted. The catalog records the
 article last, so a run killed at any point converges on the next run to the store one clean run builds.
+
+Articles stream through: one batch of about `batch_chunks` chunks is in memory at a time, plus the ids and
+index hashes of the stored articles, so ingest memory does not grow with the corpus (`--strict` is the
+exception: it checks every item before writing any).
 """
 
 from __future__ import annotations
@@ -82,28 +86,34 @@ def ingest(
 
     started = time.perf_counter()
     report = IngestReport()
-    articles: list[Article] = []
-    for item in items:
-        (report.errors if isinstance(item, LoadError) else articles).append(item)
-    if strict and report.errors:
-        raise CorpusError(
-            f"{len(report.errors)} bad input item(s), nothing ingested (--strict):\n"
-            + "\n".join(f"  {e}" for e in report.errors)
-        )
-    report.articles_seen = len(articles)
+    if strict:  # every item must be checked before anything is written: the one case that holds them all
+        items = list(items)
+        report.errors = [item for item in items if isinstance(item, LoadError)]
+        if report.errors:
+            raise CorpusError(
+                f"{len(report.errors)} bad input item(s), nothing ingested (--strict):\n"
+                + "\n".join(f"  {e}" for e in report.errors)
+            )
     known = store.catalog.index_hashes()
     signature = f"chunker-{CHUNKER_VERSION}:{max_tokens}"
+    seen: set[str] = set()
 
-    pending: list[tuple[Article, str]] = []
-    for article in articles:
-        ih = hashlib.sha256(f"{article.content_hash}:{signature}".encode()).hexdigest()
-        if known.get(article.id) == ih:
-            report.articles_unchanged += 1
-        else:
-            pending.append((article, ih))
+    def pending() -> Iterator[tuple[Article, str]]:
+        """The changed articles, as they stream in; only ids are kept of the others (for --prune)."""
+        for item in items:
+            if isinstance(item, LoadError):
+                report.errors.append(item)
+                continue
+            report.articles_seen += 1
+            seen.add(item.id)
+            ih = hashlib.sha256(f"{item.content_hash}:{signature}".encode()).hexdigest()
+            if known.get(item.id) == ih:
+                report.articles_unchanged += 1
+            else:
+                yield item, ih
 
-    bar = tqdm(total=len(pending), unit="article", desc="ingest", disable=not progress or not pending)
-    for batch in _batches(pending, token_starts, max_tokens, batch_chunks):
+    bar = tqdm(unit="article", desc="ingest", disable=not progress)
+    for batch in _batches(pending(), token_starts, max_tokens, batch_chunks):
         docs = [Document(page_content=c.embed_text, metadata=c.metadata) for _, _, cs in batch for c in cs]
         result = index(
             docs,
@@ -125,14 +135,14 @@ def ingest(
     bar.close()
 
     if prune:
-        report.articles_removed = _prune(store, records, {a.id for a in articles}, report.errors)
+        report.articles_removed = _prune(store, records, seen, report.errors)
     report.seconds = time.perf_counter() - started
     log.info(report.summary())
     return report
 
 
 def _batches(
-    pending: list[tuple[Article, str]], token_starts: TokenStarts, max_tokens: int, batch_chunks: int
+    pending: Iterable[tuple[Article, str]], token_starts: TokenStarts, max_tokens: int, batch_chunks: int
 ) -> Iterator[list[tuple[Article, str, list]]]:
     """Groups of whole articles holding about `batch_chunks` chunks (one embedding call each)."""
     batch: list[tuple[Article, str, list]] = []

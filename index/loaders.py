@@ -9,6 +9,10 @@ detected with py3langid when missing), titles (the first sentence when missing).
 when set, else `source` (in the shared JSONL sets `source` names the data set a record came from,
 `publisher` the outlet).
 
+A .jsonl file is streamed, one line at a time, so an archive of any size loads in constant memory; its
+size limit applies to each line (an article), not to the file. Every other format is read whole and
+limited as a file.
+
 Not handled: encodings other than UTF-8 (reported, not guessed) and deduplication by content
 (only ids must be unique; content hashes are the ingest step's business).
 """
@@ -27,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from index.errors import CorpusError
-from index.formats import READERS, Record, type_name
+from index.formats import READERS, Record, jsonl_record, type_name
 from index.records import Article, LoadError, Refused
 from index.sentences import split_sentences
 
@@ -127,6 +131,9 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError
         error = f"unsupported file type {path.suffix!r}; expected one of {expected}"
         yield LoadError(str(path), None, error), None
         return
+    if path.suffix.lower() == ".jsonl":
+        yield from _stream_jsonl(path, max_bytes)
+        return
     text = _read_text(path, max_bytes)
     if isinstance(text, LoadError):
         yield text, text.line
@@ -136,6 +143,79 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError
             yield record, record.line
         else:
             yield _to_article(path, record), record.line
+
+
+_BLOCK = 1 << 20  # bytes read at a time when checking a streamed file
+
+
+def _stream_jsonl(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError, int | None]]:
+    """The records of a .jsonl file, read line by line. A binary or non-UTF-8 file is one error for the
+    file, as for the other formats: a first pass checks its bytes block by block, in constant memory."""
+    try:
+        problem = _check_bytes(path)
+        if problem is not None:
+            yield problem, problem.line
+            return
+        with path.open("rb") as f:
+            number = 0
+            while raw := f.readline(max_bytes + 1):
+                number += 1
+                if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                    while (rest := f.readline(_BLOCK)) and not rest.endswith(b"\n"):
+                        pass  # skip the rest of the over-long line without holding it
+                    yield LoadError(str(path), number, f"line too large: over {max_bytes:,} bytes"), number
+                    continue
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").removesuffix("\n")
+                record = jsonl_record(path, number, line)
+                if isinstance(record, LoadError):
+                    yield record, record.line
+                elif record is not None:
+                    yield _to_article(path, record), record.line
+    except OSError as e:
+        yield LoadError(str(path), None, f"cannot read the file: {e.strerror}"), None
+
+
+def _check_bytes(path: Path) -> LoadError | None:
+    """Why the file is not UTF-8 text, with the same messages as `_read_text`, or None: first a NUL byte
+    anywhere (binary), then an undecodable byte. Blocks of whole lines at a time, so memory stays constant
+    (a UTF-8 sequence never spans a newline)."""
+    for check in (_nul_problem, _utf8_problem):
+        offset, line, carry = 0, 1, b""  # byte offset and line number where `carry` starts
+        with path.open("rb") as f:
+            while True:
+                block = f.read(_BLOCK)
+                data = carry + block
+                cut = len(data) if not block else data.rfind(b"\n") + 1
+                whole, carry = data[:cut], data[cut:]
+                problem = check(path, whole, offset, line) if whole else None
+                if problem is not None:
+                    return problem
+                offset, line = offset + len(whole), line + whole.count(b"\n")
+                if not block:
+                    break
+    return None
+
+
+def _nul_problem(path: Path, data: bytes, offset: int, line: int) -> LoadError | None:
+    if b"\x00" not in data:
+        return None
+    at = data.index(b"\x00")
+    where = line + data.count(b"\n", 0, at)
+    return LoadError(str(path), where, f"binary file (NUL byte at byte offset {offset + at}); expected UTF-8 text")
+
+
+def _utf8_problem(path: Path, data: bytes, offset: int, line: int) -> LoadError | None:
+    try:
+        data.decode("utf-8-sig" if offset == 0 else "utf-8")
+    except UnicodeDecodeError as e:
+        bom = 3 if offset == 0 and data.startswith(b"\xef\xbb\xbf") else 0  # utf-8-sig counts after it
+        start, end = bom + e.start, bom + e.end
+        bad = data[start:end].hex(" ")
+        where = line + data.count(b"\n", 0, start)
+        return LoadError(
+            str(path), where, f"not UTF-8: undecodable byte(s) {bad} at byte offset {offset + start} ({e.reason})"
+        )
+    return None
 
 
 def _read_text(path: Path, max_bytes: int) -> str | LoadError:

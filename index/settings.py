@@ -71,7 +71,9 @@ class Settings(BaseSettings):
 
     # --- corpus and chunking
     corpus: Path = Field(Path("corpus"), description="Default folder ingested by 'newsrag ingest'.")
-    max_file_mb: float = Field(50.0, gt=0, description="Article files larger than this are rejected.")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Article files larger than this are rejected; for .jsonl, each line (one article)."
+    )
     chunk_max_tokens: int = Field(
         250, ge=32, description="Chunk size limit in embedding-model tokens (chunks are packed up to it)."
     )

@@ -545,3 +545,37 @@ def test_shared_corpora_load_cleanly(relative: str, count: int) -> None:
     articles, errors = load(path)
     assert errors == [] and len(articles) == count
     assert all(a.title and a.lang in ("nl", "en") for a in articles)
+
+
+# --- JSONL is streamed: the size limit is per line, and the file is never read whole
+
+
+def test_jsonl_limit_is_per_line_not_per_file(tmp_path: Path) -> None:
+    path = tmp_path / "archive.jsonl"
+    lines = [json.dumps({"id": f"a{i}", "text": f"Article number {i}."}) for i in range(50)]
+    lines.insert(10, json.dumps({"id": "big", "text": "word " * 100}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 300  # far above the limit, as a whole
+    articles, errors = load(path, max_bytes=300)
+    assert len(articles) == 50 and "big" not in {a.id for a in articles}
+    assert len(errors) == 1 and errors[0].line == 11 and "line too large" in errors[0].error
+
+
+def test_jsonl_is_streamed_not_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "archive.jsonl"
+    path.write_text("".join(json.dumps({"id": f"a{i}", "text": f"Text {i}."}) + "\n" for i in range(3)))
+
+    def whole(self: Path, *args: object, **kwargs: object) -> object:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    monkeypatch.setattr(Path, "read_text", whole)
+    articles, errors = load(path)
+    assert [a.id for a in articles] == ["a0", "a1", "a2"] and errors == []
+
+
+def test_jsonl_with_a_bom_and_crlf_lines(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"id": "a", "text": "One."}\r\n{"id": "b", "text": "Two."}\r\n')
+    articles, errors = load(path)
+    assert [a.id for a in articles] == ["a", "b"] and errors == []
