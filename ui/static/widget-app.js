@@ -19,7 +19,7 @@
 
   $('#title').textContent = title;
   document.title = title;
-  if (filtered) $('#log .hint').append(el('span', 'filter', describeFilters(filters)));
+  if (filtered) $('#log .hint').append(el('span', 'filter', describeFilters(filters).replace(/^Searched/, 'This chat searches')));
   if (window.parent !== window) {
     window.parent.postMessage('newsrag:ready', '*'); // the loader shows a notice if this never arrives
     $('#close').hidden = false;
