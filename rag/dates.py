@@ -31,6 +31,10 @@ _MONTH_NAMES = {
     "nl": "januari februari maart april mei juni juli augustus september oktober november december".split(),
     "en": "January February March April May June July August September October November December".split(),
 }
+# usual abbreviations, read only next to a day number by rag.periods ("4 mrt", "Sept. 9")
+_ABBREVIATIONS = {"jan": 1, "feb": 2, "mrt": 3, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8}
+_ABBREVIATIONS |= {"sep": 9, "sept": 9, "okt": 10, "oct": 10, "nov": 11, "dec": 12}
+MONTH_NAMES = _MONTH_NAMES  # public for rag.periods, which reads months in questions
 # a weekday followed by its date ("zaterdag 1 juni", "Tuesday, April 9") already says the day
 _DATED = rf"(?!,?\s+(?:\d|{'|'.join(_MONTH_NAMES['nl'] + _MONTH_NAMES['en'])}))"
 _NL = re.compile(
@@ -65,6 +69,16 @@ def format_day(day: dt.date, lang: str | None) -> str:
     """"9 april 2019" (Dutch) or "9 April 2019" (English and other languages)."""
     months = _MONTH_NAMES.get(lang or "", _MONTH_NAMES["en"])
     return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def month_number(name: str) -> int | None:
+    """1-12 for a Dutch or English month name or its usual abbreviation ("maart", "May", "Sept."); else None."""
+    word = name.strip().rstrip(".").casefold()
+    for months in _MONTH_NAMES.values():
+        folded = [month.casefold() for month in months]
+        if word in folded:
+            return folded.index(word) + 1
+    return _ABBREVIATIONS.get(word)
 
 
 def resolve(phrase: str, base: dt.date, lang: str | None) -> dt.date | None:
