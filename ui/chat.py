@@ -76,7 +76,11 @@ def _timings_message(answer: dict) -> dict:
 
 def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks:
     async def respond(
-        question: str, date_from: str | None, date_to: str | None, messages: list[dict], answers: dict[str, dict]
+        question: str,
+        messages: list[dict],
+        answers: dict[str, dict],
+        date_from: str | None = None,
+        date_to: str | None = None,
     ):
         question = (question or "").strip()
         if not question:
@@ -184,7 +188,7 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                     container=True, padding=True,
                 )
 
-        inputs = [question, date_from, date_to, conversation, answers]
+        inputs = [question, conversation, answers, date_from, date_to]
         outputs = [question, chatbot, conversation, answers]
         question.submit(respond, inputs, outputs)
         ask.click(respond, inputs, outputs)
