@@ -1,17 +1,20 @@
-"""The SQLite catalog beside Chroma: articles (full text, metadata, hash), chunks, and their BM25 index (FTS5).
+"""The SQLite catalog beside Chroma: articles (full text, metadata, hash), chunks, and their BM25 index.
 
 Chunk rows use the same ids as the Chroma records; `index.store.HybridStore` writes both, and every write
 here is an idempotent upsert or delete, so an interrupted ingest converges when it is run again.
-BM25 ranking is SQLite FTS5's `bm25()` over the chunk text with its header, diacritics folded. A query
-word found in more than `COMMON_SHARE` of all chunks is left out of the match (the rarest words are kept
-when all are that common): FTS5 scores every chunk a query matches, so one such word ("niet", "jaar")
-makes a query scan most of the index, while its BM25 weight is small. This is the "common terms" idea of
-Lucene; it keeps BM25 at 100k chunks fast (see `newsrag bench`).
+BM25 ranking is the Tantivy index beside this file (`index.keyword`) over the chunk text with its header,
+diacritics folded; each write here bumps a generation number that the index records after its commit, so
+an index that missed a write is rebuilt from the chunks when the catalog is opened. (The FTS5 table and its
+triggers are kept so that stores built before stay readable by this schema version; nothing queries them.)
+A query word found in more than `COMMON_SHARE` of all chunks is left out of the match (the rarest words
+are kept when all are that common): its BM25 weight is small, and it would make the query visit most of the
+index. This is the "common terms" idea of Lucene.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -20,7 +23,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from index.errors import StoreError
+from index.keyword import KeywordIndex
 from index.records import Article
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -63,9 +69,9 @@ def query_words(text: str) -> list[str]:
     return list(dict.fromkeys(words or _WORD.findall(text.lower())))
 
 
-def fts_query(words: Sequence[str]) -> str | None:
-    """A safe FTS5 query: the words, quoted, OR-ed; None when there are none."""
-    return " OR ".join(f'"{w}"' for w in words) if words else None
+def _row(found: tuple[str, str]) -> tuple[str, dict]:
+    text, meta = found
+    return text, json.loads(meta)
 
 
 class Catalog:
@@ -75,6 +81,7 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
+        self._coverage: dict | None = None
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -86,8 +93,6 @@ class Catalog:
                 f"The catalog {path} is not a readable SQLite database ({e}); "
                 "rebuild the store with `newsrag ingest --rebuild`."
             ) from e
-        # per connection, nothing stored: document frequencies of the BM25 index's terms
-        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, row)")
         if found is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(found[0]) != SCHEMA_VERSION:
@@ -95,6 +100,24 @@ class Catalog:
                 f"The catalog {path} has schema version {found[0]}, this newsrag expects {SCHEMA_VERSION}; "
                 "rebuild the store with `newsrag ingest --rebuild`."
             )
+        self.keyword = KeywordIndex(path.parent / f"{path.stem}.bm25")
+        if self.keyword.generation() != self._generation():
+            self._rebuild_keyword()
+
+    def _generation(self) -> int:
+        return int(self.get_meta("keyword_generation") or 0)
+
+    def _bump_generation(self) -> int:
+        """Inside a write transaction: the chunks changed; returns the new generation."""
+        generation = self._generation() + 1
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('keyword_generation', ?)", (str(generation),))
+        return generation
+
+    def _rebuild_keyword(self) -> None:
+        with self._lock:
+            rows = self._db.execute("SELECT id, text FROM chunks ORDER BY rowid")
+            count = self.keyword.rebuild(rows, self._generation())
+        log.info("BM25 index %s rebuilt from the catalog: %d chunks", self.keyword.path, count)
 
     def close(self) -> None:
         with self._lock:
@@ -135,22 +158,52 @@ class Catalog:
     def count_articles(self) -> int:
         return self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    def coverage(self, outlets: int = 5) -> dict:
+        """What the archive holds: its number of articles, the first and last article date, and the
+        `outlets` largest outlets with their article counts. Cached until the number of articles changes."""
+        n = self.count_articles()
+        if self._coverage is not None and self._coverage["articles"] == n:
+            return self._coverage
+        first, last = self._db.execute(
+            "SELECT min(json_extract(record, '$.date')), max(json_extract(record, '$.date')) FROM articles"
+        ).fetchone()
+        top = self._db.execute(
+            "SELECT json_extract(record, '$.source') AS outlet, count(*) FROM articles WHERE outlet IS NOT NULL "
+            "GROUP BY outlet ORDER BY count(*) DESC, outlet LIMIT ?",
+            (outlets,),
+        ).fetchall()
+        self._coverage = {
+            "articles": n,
+            "first_date": first,
+            "last_date": last,
+            "outlets": [{"name": name, "articles": count} for name, count in top],
+        }
+        return self._coverage
+
     # --- chunks
     def upsert_chunks(self, rows: Iterable[tuple[str, str, str, dict]]) -> None:
         """rows: (chunk_id, article_id, text, metadata)."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            for chunk_id, article_id, text, meta in rows:
-                self._db.execute("DELETE FROM chunks WHERE id=?", (chunk_id,))
-                self._db.execute(
-                    "INSERT INTO chunks(id, article_id, text, metadata) VALUES (?, ?, ?, ?)",
-                    (chunk_id, article_id, text, json.dumps(meta, ensure_ascii=False)),
-                )
+        with self._lock:
+            texts: list[tuple[str, str]] = []
+            with self._db:
+                self._db.execute("BEGIN")
+                for chunk_id, article_id, text, meta in rows:
+                    self._db.execute("DELETE FROM chunks WHERE id=?", (chunk_id,))
+                    self._db.execute(
+                        "INSERT INTO chunks(id, article_id, text, metadata) VALUES (?, ?, ?, ?)",
+                        (chunk_id, article_id, text, json.dumps(meta, ensure_ascii=False)),
+                    )
+                    texts.append((chunk_id, text))
+                generation = self._bump_generation()
+            self.keyword.upsert(texts, generation)
 
     def delete_chunks(self, ids: Sequence[str]) -> None:
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in ids])
+        with self._lock:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in ids])
+                generation = self._bump_generation()
+            self.keyword.delete(ids, generation)
 
     def chunk_ids(self, article_id: str | None = None) -> list[str]:
         if article_id is None:
@@ -162,11 +215,8 @@ class Catalog:
         """`words` without those in more than COMMON_SHARE of the chunks (or the KEEP_RAREST rarest)."""
         if len(words) < 2:
             return words
-        marks = ",".join("?" * len(words))
-        found = dict(self._db.execute(f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({marks})", words))
-        # a word the index spells otherwise (diacritics are folded there) counts as rare: it stays
-        df = {w: found.get(w, 0) for w in words}
-        limit = COMMON_SHARE * self.count_chunks()
+        df = {w: self.keyword.doc_freq(w) for w in words}
+        limit = COMMON_SHARE * self.keyword.count()
         kept = [w for w in words if df[w] <= limit]
         return kept or sorted(words, key=df.__getitem__)[:KEEP_RAREST]
 
@@ -175,12 +225,15 @@ class Catalog:
 
     def bm25(self, query: str, k: int) -> list[tuple[str, float, str, dict]]:
         """(chunk_id, score, text, metadata), best first; score = -bm25 (higher is better)."""
-        match = fts_query(self._selective(query_words(query)))
-        if match is None:
+        ranked = self.keyword.search(self._selective(query_words(query)), k)
+        if not ranked:
             return []
-        rows = self._db.execute(
-            "SELECT c.id, -bm25(chunks_fts) AS s, c.text, c.metadata FROM chunks_fts "
-            "JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
-            (match, k),
-        ).fetchall()
-        return [(cid, float(s), text, json.loads(meta)) for cid, s, text, meta in rows]
+        marks = ",".join("?" * len(ranked))
+        found = {
+            cid: (text, meta)
+            for cid, text, meta in self._db.execute(
+                f"SELECT id, text, metadata FROM chunks WHERE id IN ({marks})", [cid for cid, _ in ranked]
+            )
+        }
+        # a chunk deleted since the index was searched is left out
+        return [(cid, score, *_row(found[cid])) for cid, score in ranked if cid in found]

@@ -154,6 +154,7 @@ def open_store(
         for p in (catalog_path, home / "records.sqlite"):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{p}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(home / "catalog.bm25", ignore_errors=True)  # index.keyword's folder
     client = chroma_client(home, chroma_url)
     existing = _get_collection(client, collection, chroma_url or str(home))
     if existing is not None:
@@ -194,6 +195,7 @@ def open_store(
         catalog.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{catalog_path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(home / "catalog.bm25", ignore_errors=True)
         catalog = Catalog(catalog_path)
         catalog.set_meta("store_id", store_id)
         catalog.set_meta("embed_model", model_name)
