@@ -65,7 +65,7 @@ def bench(
     Raw encoder vs `newsrag ingest` vs LangChain's tutorial pipeline, re-ingest, dense/BM25/hybrid
     latency at 1k/10k/100k/1M chunks (with the store's size, memory and `newsrag stats` time), LLM speed on five fixed questions, peak memory per phase, and the
     performance targets, with the CPU's vector flags, the encoder backend and llama.cpp's build. Your own
-    store is not touched. Needs about 12 GB of free disk for the 1M-chunk store.
+    store is not touched. Needs about 15 GB of free disk for the 1M-chunk store.
 
     \b
     Example:

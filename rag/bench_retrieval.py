@@ -17,6 +17,8 @@ them (without the local LLM, whose weights the `llm` phase measures).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -121,7 +123,8 @@ def serving(settings: Settings, grow_home: Path, n_queries: int) -> dict[str, An
 
     grown = settings.model_copy(update={"home": grow_home})
     started = time.perf_counter()
-    stats.main(["--json"], obj=grown, standalone_mode=False)  # the command as a user runs it, in-process
+    with contextlib.redirect_stdout(io.StringIO()):  # the command as a user runs it, in-process, quietly
+        stats.main(["--json"], obj=grown, standalone_mode=False)
     stats_s = time.perf_counter() - started
     store = factory.store(grown, factory.embedder(grown))
     metas = [m for _, m in zip(range(5000), _metadatas(store))]
