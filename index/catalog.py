@@ -69,11 +69,6 @@ def query_words(text: str) -> list[str]:
     return list(dict.fromkeys(words or _WORD.findall(text.lower())))
 
 
-def _row(found: tuple[str, str]) -> tuple[str, dict]:
-    text, meta = found
-    return text, json.loads(meta)
-
-
 class Catalog:
     """One SQLite file; safe to share between threads of one process."""
 
@@ -223,17 +218,20 @@ class Catalog:
     def count_chunks(self) -> int:
         return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
+    def bm25_ids(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score), best first: the ranking alone, without reading the chunks."""
+        return self.keyword.search(self._selective(query_words(query)), k)
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
+        """chunk_id -> (text, metadata) for those of `ids` that are stored, in one query."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT id, text, metadata FROM chunks WHERE id IN ({marks})", list(ids))
+        return {cid: (text, json.loads(meta)) for cid, text, meta in rows}
+
     def bm25(self, query: str, k: int) -> list[tuple[str, float, str, dict]]:
-        """(chunk_id, score, text, metadata), best first; score = -bm25 (higher is better)."""
-        ranked = self.keyword.search(self._selective(query_words(query)), k)
-        if not ranked:
-            return []
-        marks = ",".join("?" * len(ranked))
-        found = {
-            cid: (text, meta)
-            for cid, text, meta in self._db.execute(
-                f"SELECT id, text, metadata FROM chunks WHERE id IN ({marks})", [cid for cid, _ in ranked]
-            )
-        }
-        # a chunk deleted since the index was searched is left out
-        return [(cid, score, *_row(found[cid])) for cid, score in ranked if cid in found]
+        """(chunk_id, score, text, metadata), best first; a chunk deleted since the search is left out."""
+        ranked = self.bm25_ids(query, k)
+        found = self.chunks([cid for cid, _ in ranked])
+        return [(cid, score, *found[cid]) for cid, score in ranked if cid in found]

@@ -13,7 +13,6 @@ not the sum (`newsrag bench` reports all three).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from functools import cache
 from typing import Literal
 
@@ -43,14 +42,28 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsrag-bm25")
 
 
-def dense_and_bm25(store: HybridStore, query: str, k_dense: int, k_bm25: int) -> tuple[list[Hit], list[Hit]]:
-    """The dense and the BM25 ranking of `query`, computed concurrently (see the module docstring)."""
-    keyword = _pool().submit(store.bm25, query, k_bm25)
+Ranking = list[tuple[str, float]]  # (chunk_id, score), best first
+
+
+def dense_and_bm25(store: HybridStore, query: str, k_dense: int, k_bm25: int) -> tuple[Ranking, Ranking]:
+    """The dense and the BM25 ranking of `query` as (chunk_id, score), computed concurrently (see the
+    module docstring); `store.hits` reads the chunks of those that are kept."""
+    keyword = _pool().submit(store.bm25_ids, query, k_bm25)
     try:
-        dense = store.dense(query, k_dense)
+        dense = store.dense_ids(query, k_dense)
     finally:
-        hits = keyword.result()  # wait for it even when dense failed: no stray work behind the caller
-    return dense, hits
+        ranked = keyword.result()  # wait for it even when dense failed: no stray work behind the caller
+    return dense, ranked
+
+
+def rrf_ids(rankings: list[Ranking], k: int, rrf_k: int = RRF_K) -> Ranking:
+    """`rrf` over chunk ids: the fused top k as (chunk_id, fused score)."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (cid, _) in enumerate(ranking, start=1):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (rrf_k + rank)
+    best = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
+    return [(cid, scores[cid]) for cid in best]
 
 
 def search(store: HybridStore, query: str, *, k: int = 5, mode: Mode = "hybrid", depth: int = 30) -> list[Hit]:
@@ -62,5 +75,5 @@ def search(store: HybridStore, query: str, *, k: int = 5, mode: Mode = "hybrid",
     if mode != "hybrid":
         raise ValueError(f"Unknown search mode {mode!r}; expected one of {', '.join(MODES)}")
     dense, keyword = dense_and_bm25(store, query, max(depth, k), max(depth, k))
-    return [replace(hit, score=score) for hit, score in rrf([dense, keyword], k)]
+    return store.hits(rrf_ids([dense, keyword], k))
 

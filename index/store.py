@@ -109,6 +109,23 @@ class HybridStore(VectorStore):
     def bm25(self, query: str, k: int) -> list[Hit]:
         return [_hit(cid, score, text, meta) for cid, score, text, meta in self.catalog.bm25(query, k)]
 
+    # --- rankings without the chunks, for fusion: the texts of only the fused winners are read
+    def dense_ids(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity), best first; Chroma returns no documents or metadata for them,
+        which at k=30 costs more than its nearest-neighbour search."""
+        vector = self._embeddings.embed_query(query)
+        got = self.chroma._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])  # noqa: SLF001
+        return [(cid, 1.0 - dist) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+
+    def bm25_ids(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.catalog.bm25_ids(query, k)
+
+    def hits(self, ranked: list[tuple[str, float]]) -> list[Hit]:
+        """`Hit`s for (chunk_id, score) pairs, read from the catalog in one query, in the same order
+        (a chunk the catalog does not hold, half-written by an interrupted ingest, is left out)."""
+        found = self.catalog.chunks([cid for cid, _ in ranked])
+        return [_hit(cid, score, *found[cid]) for cid, score in ranked if cid in found]
+
     def count(self) -> int:
         return self.chroma._collection.count()  # noqa: SLF001 - langchain-chroma exposes no count()
 

@@ -75,9 +75,9 @@ def retrieve(
     """Fuse dense and BM25 rankings (searched concurrently), drop filtered and near-duplicate passages, keep k (within the budget)."""
     filters = filters or Filters()
     fetch = depth * (4 if filters != Filters() else 1)
-    dense_hits, keyword_hits = dense_and_bm25(store, question, fetch, fetch)  # concurrently
-    dense = [h for h in dense_hits if filters.admits(h)]
-    keyword = [h for h in keyword_hits if filters.admits(h)]
+    dense_ids, keyword_ids = dense_and_bm25(store, question, fetch, fetch)  # concurrently
+    dense = [h for h in store.hits(dense_ids) if filters.admits(h)]
+    keyword = [h for h in store.hits(keyword_ids) if filters.admits(h)]
     dense_score = {h.chunk_id: h.score for h in dense}
     fused = [hit for hit, _ in rrf([dense[:depth], keyword[:depth]], k=2 * depth)]
     chosen: list[Hit] = []
