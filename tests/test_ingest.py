@@ -189,3 +189,20 @@ def test_bm25_query_is_safe_for_fts_syntax(fake_ingest):
     _, store = fake_ingest(_articles(2))
     for q in ['"', "NEAR(", "a OR", "*", "-", "()", "onderwerp1 AND NOT"]:
         search(store, q, k=3, mode="bm25")  # no FTS5 syntax error
+
+
+def test_hybrid_hits_are_the_stored_chunks_and_skip_half_written_ones(fake_ingest):
+    _, store = fake_ingest(_articles())
+    hybrid = search(store, "onderwerp3", k=3, mode="hybrid")
+    dense = {h.chunk_id: h for h in search(store, "onderwerp3", k=50, mode="dense")}
+    for hit in hybrid:  # text, offsets and metadata as dense search reads them from Chroma
+        assert replace(hit, score=0.0) == replace(dense[hit.chunk_id], score=0.0)
+    # a chunk in Chroma whose catalog row an interrupted ingest never wrote is left out, not an error
+    store.catalog.delete_chunks([hybrid[0].chunk_id])
+    assert hybrid[0].chunk_id not in {h.chunk_id for h in search(store, "onderwerp3", k=3, mode="hybrid")}
+
+
+def test_rrf_ids_matches_rrf():
+    from index.search import rrf_ids
+
+    assert [cid for cid, _ in rrf_ids([[("x", 0.9), ("y", 0.8), ("z", 0.7)], [("y", 3.0)]], k=3)] == ["y", "x", "z"]
