@@ -124,6 +124,20 @@ def test_refusal_comes_with_the_closest_articles(make_client):
     answer = make_client(min_relevance=1.5).post("/api/ask", json={"question": "Who won Eurovision?"}).json()
     assert answer["refused"] is True and answer["citations"] == []
     assert answer["closest"] and {"article_id", "title", "date"} <= set(answer["closest"][0])
+    coverage = answer["coverage"]  # and with what was searched
+    assert coverage["articles"] >= 1 and coverage["first_date"] and coverage["outlets"][0]["name"]
+
+
+def test_a_refusal_shows_what_was_searched():
+    from ui import render
+
+    refused = {
+        "answer": "Het antwoord staat niet in de artikelen.", "refused": True, "closest": [], "filters": None,
+        "coverage": {"articles": 1399, "first_date": "2019-02-26", "last_date": "2019-04-12",
+                     "outlets": [{"name": "AD", "articles": 812}, {"name": "<i>Trouw</i>", "articles": 310}]},
+    }  # fmt: skip
+    html = render.answer_html(refused)
+    assert "Searched 1,399 articles dated 2019-02-26 to 2019-04-12 (AD 812, &lt;i&gt;Trouw&lt;/i&gt; 310)" in html
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])

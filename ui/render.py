@@ -86,7 +86,20 @@ def refusal_html(answer: dict) -> str:
     closest = f'<p class="nr-closest-label">Closest articles:</p><ul class="nr-closest">{items}</ul>' if items else ""
     return (
         f'<div class="nr-refusal"><p class="nr-refusal-text">{_text(answer["answer"])}</p>'
-        f"{filter_html(answer)}{closest}</div>"
+        f"{filter_html(answer)}{coverage_html(answer.get('coverage'))}{closest}</div>"
+    )
+
+
+def coverage_html(coverage: dict | None) -> str:
+    """What a refused question was searched in: "Searched 1,399 articles dated 2019-02-26 to 2019-04-12
+    (AD 812, Trouw 310, …)"."""
+    if not coverage or not coverage.get("articles"):
+        return ""
+    first, last = coverage.get("first_date"), coverage.get("last_date")
+    dated = f" dated {first} to {last}" if first and last else ""
+    outlets = ", ".join(f"{o['name']} {o['articles']:,}" for o in coverage.get("outlets", []))
+    return f'<p class="nr-coverage">Searched {coverage["articles"]:,} articles{escape(dated)}' + (
+        f" ({escape(outlets)})</p>" if outlets else "</p>"
     )
 
 

@@ -130,6 +130,11 @@ class AnswerOut(BaseModel):
     refusal: dict | None = Field(
         None, description="On refusal: the gate that refused, the model's draft answer and the gate's evidence."
     )
+    coverage: dict | None = Field(
+        None,
+        description="On refusal: what was searched: the number of articles, the first and last article date "
+        "and the largest outlets ({articles, first_date, last_date, outlets: [{name, articles}]}).",
+    )
     timings: dict[str, float] = Field(description="Seconds per stage: condense, retrieve, ttft, generate, ...")
     filters: FiltersOut | None = Field(
         None, description="The filter the search applied (dates, outlets); null when it searched every article."

@@ -59,6 +59,13 @@
     const text = describeFilters(answer.filters);
     return text ? [el('p', 'filter', text)] : [];
   }
+  /* What a refused question was searched in, as the chat says it (ui/render.py `coverage_html`). */
+  function coverageLine(c) {
+    if (!c || !c.articles) return [];
+    const dated = c.first_date && c.last_date ? ` dated ${c.first_date} to ${c.last_date}` : '';
+    const outlets = (c.outlets || []).map((o) => `${o.name} ${o.articles.toLocaleString('en')}`).join(', ');
+    return [el('p', 'coverage', `Searched ${c.articles.toLocaleString('en')} articles${dated}${outlets ? ` (${outlets})` : ''}`)];
+  }
   function scrollDown() { log.scrollTop = log.scrollHeight; }
   function meta(...parts) { return parts.filter(Boolean).join(' · '); }
 
@@ -153,7 +160,7 @@
     bubble.textContent = '';
     if (answer.refused) {
       bubble.classList.add('refusal');
-      bubble.append(el('p', 'refusal-text', answer.answer), ...filterLine(answer));
+      bubble.append(el('p', 'refusal-text', answer.answer), ...filterLine(answer), ...coverageLine(answer.coverage));
       if (answer.closest.length) {
         bubble.append(el('p', 'closest-label', 'Closest articles:'));
         const list = el('ul', 'closest');
