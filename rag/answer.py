@@ -7,6 +7,7 @@ one `Answer`. `Assistant.ask()` returns just the `Answer`. With `llm=None` the e
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections import OrderedDict
@@ -32,14 +33,15 @@ from rag.citations import (
     strip_markers,
     verify,
 )
-from rag.dates import annotate
+from rag.dates import annotate, iso_days
 from rag.extractive import extract
 from rag.focus import focused_sources
 from rag.grounding import Grounds, adds_nothing, asked_for, gives, keys, states_all
 from rag.language import detect_language
 from rag.prompts import NOT_FOUND, answer_messages, prefix_messages, render_sources
 from rag.records import Answer, Source
-from rag.retrieval import Filters, retrieve
+from rag.periods import search_dates
+from rag.retrieval import Filters, Retrieval, retrieve
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +125,11 @@ class Assistant:
         turns = self._turns(history)
         search = retrieval_query(question, turns)
         t = time.perf_counter()
-        found = retrieve(self.store, search, k=self.k, filters=filters)
+        found, applied = self._retrieve(search, question, language, filters)
         timings["retrieve"] = time.perf_counter() - t
 
         answer = Answer(question=question, answer="", refused=False, language=language, timings=timings)
+        answer.filters = applied
         if not found.hits or not refusal.relevant(found.dense, language, self.min_relevance, question):
             log.info("refused: best relevance %.3f below the threshold", found.best_dense)
             evidence = refusal.relevance_evidence(found.dense, language, self.min_relevance, question)
@@ -203,6 +206,26 @@ class Assistant:
             )
         return question
 
+    def _retrieve(
+        self, search: str, question: str, language: str, filters: Filters | None
+    ) -> tuple[Retrieval, dict | None]:
+        """The passages, and the date filter read from the question when one narrowed the search: a day or a
+        month the question names (`rag.periods.search_dates`) when the request set no dates, unless nothing
+        relevant was dated then (the whole archive is searched instead)."""
+        if not (filters and (filters.date_from or filters.date_to)):
+            coverage = self.store.catalog.coverage()
+            first, last = iso_days(coverage["first_date"]), iso_days(coverage["last_date"])
+            corpus = (first[0], last[1]) if first and last else None
+            dated = search_dates(question, today=dt.date.today(), corpus_dates=corpus, lang=language)
+            if dated is not None:
+                period, date_from, date_to = dated
+                narrowed = replace(filters or Filters(), date_from=date_from, date_to=date_to)
+                found = retrieve(self.store, search, k=self.k, filters=narrowed)
+                if found.hits and refusal.relevant(found.dense, language, self.min_relevance, question):
+                    applied = {"date_from": date_from, "date_to": date_to, "sources": list(narrowed.sources)}
+                    return found, {**applied, "from_question": period.phrase}
+        return retrieve(self.store, search, k=self.k, filters=filters), None
+
     def _check(
         self, raw: str, question: str, turns: Sequence[Turn], sources: list[Source], language: str
     ) -> tuple[str, str | None, dict]:
@@ -219,7 +242,8 @@ class Assistant:
         kind = asked_for(question)
         if kind and not gives(kept, kind, question):
             return "", "kind", {"asked_for": kind}
-        if adds_nothing(kept, question):
+        same_language = [s for s in sources if s.hit.lang == language]
+        if adds_nothing(kept, question, render_sources(same_language) if same_language else None):
             return "", "echo", {"question": question}
         return kept, None, {}
 
@@ -280,6 +304,7 @@ class Assistant:
         answer.answer = refusal.message(answer.language)
         answer.citations, answer.sentences = [], []
         answer.closest = list(seen.values())
+        answer.coverage = self.store.catalog.coverage()
         answer.timings["total"] = time.perf_counter() - started
         return answer
 

@@ -18,6 +18,7 @@ that already say the day ("op 9 april"), and articles without a full ISO date (l
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from functools import lru_cache
@@ -63,6 +64,24 @@ def article_day(date: str | None) -> dt.date | None:
         return dt.date.fromisoformat(date[:10])
     except ValueError:
         return None
+
+
+def iso_days(date: str | None) -> tuple[dt.date, dt.date] | None:
+    """The first and last day a whole or partial ISO date covers ("2020-10": 1 to 31 October 2020)."""
+    if not date:
+        return None
+    try:
+        if len(date) >= 10:
+            day = dt.date.fromisoformat(date[:10])
+            return day, day
+        if len(date) == 7:
+            year, month = int(date[:4]), int(date[5:7])
+            return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+        if len(date) == 4:
+            return dt.date(int(date), 1, 1), dt.date(int(date), 12, 31)
+    except ValueError:
+        return None
+    return None
 
 
 def format_day(day: dt.date, lang: str | None) -> str:

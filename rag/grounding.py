@@ -36,6 +36,12 @@ _SCALES = frozenset({"100", "1000", "1000000", "1000000000", "1000000000000"})
 NAME_SIMILARITY = 0.75  # difflib ratio of two sound-folded names that count as the same
 _DIGITS = re.compile(r"[0-9]")
 _WORDS = re.compile(r"[^\W\d_]+")
+_MONTH = (r"(?:jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch)?|maart|apr(?:il)?|may|mei|june?|juni|july?|juli"
+          r"|aug(?:ust|ustus)?|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# a day and month or a month and day, with the year if there is one
+_DATE = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th|e)?\s+{_MONTH}\b(?:,?\s+\d{{4}}\b)?|\b{_MONTH}\s+\d{{1,2}}\b(?:,?\s+\d{{4}}\b)?", re.I
+)
 # Month and weekday names: a date's words, translated freely ("March"/"maart"); its numbers are checked.
 DATE_WORDS = frozenset(
     """january february march april may june july august september october november december januari
@@ -45,10 +51,19 @@ DATE_WORDS = frozenset(
 # What a question asks for, by its question words (English and Dutch): a number, a date, a name.
 _ASKS = (
     ("number", re.compile(r"\b(?:how (?:many|much|long|far|fast|high|big|old|tall)|hoeveel|hoe (?:lang|ver|hoog|groot|oud|snel)"
-                          r"|what (?:percentage|share|amount|number)|welk (?:percentage|bedrag|aantal))\b", re.I)),
-    ("date", re.compile(r"\b(?:when|what (?:date|day|year)|which (?:date|day|year)|since when|wanneer"
-                        r"|(?:op |sinds )?welke (?:datum|dag)|in welk jaar|sinds wanneer)\b", re.I)),
-    ("name", re.compile(r"^\s*(?:(?:and|en|but|maar)\s+)?(?:who|whom|whose|wie|van wie)\b", re.I)),
+                          r"|(?:what|which) (?:percentage|share|amount|number|age|price|score)|at what age"
+                          r"|what (?:was|is|were) the (?:score|vote|result|final score|margin)"
+                          r"|welk (?:percentage|bedrag|aantal)|welke (?:leeftijd|prijs|score|uitslag)|op welke leeftijd"
+                          r"|wat (?:was|is|waren) de (?:uitslag|score|stand|stemverhouding))\b", re.I)),
+    # "when" and "wanneer" only as the question word, not as a conjunction ("what was the vote when …")
+    ("date", re.compile(r"^\s*(?:(?:and|en|but|maar|so)\s+)?(?:when|wanneer)\b|\b(?:what (?:date|day|year)"
+                        r"|which (?:date|day|year)|since when|(?:op |sinds )?welke (?:datum|dag)|in welk jaar"
+                        r"|sinds wanneer)\b", re.I)),
+    ("name", re.compile(r"^\s*(?:(?:and|en|but|maar)\s+)?(?:who|whom|whose|wie|van wie)\b"
+                        r"|\b(?:which|welke|welk) (?:country|city|town|village|party|club|team|company|firm|minister"
+                        r"|mayor|player|coach|president|singer|actor|artist|band|province|land|stad|dorp|plaats"
+                        r"|partij|ploeg|bedrijf|burgemeester|speler|trainer|zanger|zangeres|acteur|artiest|provincie"
+                        r"|gemeente)\b", re.I)),
 )
 # Function words that answers add to a restated question without adding a fact.
 _FILLER = STOPWORDS | frozenset(
@@ -118,12 +133,17 @@ def states_all(grounds: Grounds, found: list[str]) -> bool:
     return all(k in grounds.numbers if _DIGITS.search(k) else grounds.states_name(k) for k in found)
 
 
-def adds_nothing(answer: str, question: str) -> bool:
+def adds_nothing(answer: str, question: str, sources: str | None = None) -> bool:
     """The answer's content words (not function words, not words of three letters or fewer such as "got")
-    all occur in the question."""
+    all occur in the question; given the text of `sources` in the answer's language, also when none of the
+    words it adds occurs there (it paraphrases the question: "the collision was caused by a crash")."""
     asked = [t for t in normalize(question) if t not in _FILLER]
-    new = [t for t in normalize(strip_markers(answer)) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
-    return not any(not any(_stem_match(t, q) for q in asked) for t in new)
+    words = [t for t in normalize(strip_markers(answer)) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
+    new = [t for t in words if not any(_stem_match(t, q) for q in asked)]
+    if not new or sources is None:
+        return not new
+    stated = set(normalize(sources))
+    return not any(t in stated or any(_stem_match(t, s) for s in stated) for t in new)
 
 
 def asked_for(question: str) -> str | None:
@@ -139,7 +159,8 @@ def gives(answer: str, kind: str, question: str) -> bool:
     claim = strip_markers(answer)
     numbers = [t for t in normalize(claim) if _DIGITS.search(t) and t not in asked.numbers]
     if kind == "number":
-        return bool(numbers)
+        # a date is not the count, amount or score asked for ("the vote was on 26 March 2019")
+        return any(_DIGITS.search(t) and t not in asked.numbers for t in normalize(_DATE.sub(" ", claim)))
     if kind == "date":
         return bool(numbers) or any(fold(w) in DATE_WORDS for w in _WORDS.findall(claim))
     names = [n for n in proper_names(claim) if not asked.states_name(n)]

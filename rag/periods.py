@@ -350,3 +350,21 @@ def _shift(day: dt.date, months: int) -> dt.date:
 
 def _int(day: str) -> int:
     return int(re.match(r"\d+", day).group())  # type: ignore[union-attr]
+
+
+# How a period named in a question narrows a search (`search_dates`): years are usually what the question
+# is about ("the record emissions of 2018"), not when it was reported, so they do not narrow it; a day or a
+# month is reported on the days after it too.
+REPORTED_WITHIN = {"day": 2, "week": 2, "weekend": 2, "month": 7, "part": 7}
+
+
+def search_dates(
+    question: str, *, today: dt.date, corpus_dates: Span | None = None, lang: str | None = None
+) -> tuple[Period, str, str] | None:
+    """The period the question names and the article dates to search within for it (ISO, inclusive), or
+    None when it names none that should narrow the search."""
+    period = period_in(question, today=today, corpus_dates=corpus_dates, lang=lang)
+    if period is None or period.kind == "year":
+        return None
+    end = period.end + dt.timedelta(days=REPORTED_WITHIN.get(period.kind, 0))
+    return period, period.start.isoformat(), end.isoformat()

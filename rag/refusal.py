@@ -49,7 +49,10 @@ _MODEL_REFUSAL = re.compile(
     r"NOT[_ ]FOUND|(?:sources?|articles?|passages?|context)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
     r"(?:contain|mention|say|provide|include)|no information|"
     r"(?:bronnen|artikelen|teksten)\s+(?:bevatten|vermelden|noemen)\s+(?:geen|niet)|"
-    r"staat niet in de (?:bronnen|artikelen)|geen informatie",
+    r"staat niet in de (?:bronnen|artikelen)|geen informatie|"
+    r"not\s+(?:mentioned|stated|specified|named|given|provided)\s+in\s+(?:the|any)\s+(?:provided\s+)?"
+    r"(?:sources?|articles?|passages?|texts?|context)|"
+    r"niet\s+(?:vermeld|genoemd|gegeven)\s+in\s+de\s+(?:bronnen|artikelen|teksten?)",
     re.IGNORECASE,
 )
 

@@ -112,12 +112,24 @@ def test_irrelevant_retrieval_refuses_without_calling_the_model(make_bot):
     assert answer.refused and answer.answer == "The articles do not contain the answer to this question."
     assert answer.closest and {"title", "date"} <= set(answer.closest[0])
     assert answer.citations == []
+    coverage = answer.coverage  # what was searched
+    assert coverage["articles"] >= 1 and coverage["first_date"] <= coverage["last_date"]
+    assert coverage["outlets"] and {"name", "articles"} <= set(coverage["outlets"][0])
 
 
 def test_model_saying_not_found_is_a_refusal_in_the_question_language(make_bot):
     streamed, answer = run(make_bot("NOT_FOUND"), "Wie won het songfestival?")
     assert answer.refused and answer.answer == "Het antwoord op deze vraag staat niet in de artikelen."
     assert "NOT_FOUND" not in streamed
+
+
+@pytest.mark.parametrize(
+    "draft",
+    ["The mediator is not mentioned in the sources provided [1].", "De naam wordt niet genoemd in de bronnen [1]."],
+)
+def test_a_draft_saying_the_sources_lack_the_fact_is_a_refusal(make_bot, draft):
+    _, answer = run(make_bot(draft, draft), "Who mediated in Moscow?")
+    assert answer.refused and answer.refusal["gate"] == "model"
 
 
 def test_an_answer_no_source_supports_is_refused(make_bot):
@@ -227,3 +239,15 @@ def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():
     assert kept == "" and list(dropped.values()) == [["376"]]
     kept, _ = attributed("Er raakten 168 burgers gewond [1].", [Source(1, hit)], "Hoeveel gewonden?", "nl", score)
     assert kept == "Er raakten 168 burgers gewond [1]."
+
+
+def test_a_day_the_question_names_narrows_the_search_and_the_answer_says_so(make_bot):
+    bot = make_bot("De kaasdragers droegen de kaas [1].", "Lavrov bemiddelde [1].")
+    _, answer = run(bot, "Wat gebeurde er op 1 mei 2019 op de kaasmarkt?")
+    assert answer.filters == {
+        "date_from": "2019-05-01", "date_to": "2019-05-03", "sources": [], "from_question": "1 mei 2019",
+    }  # fmt: skip
+    assert {c.article_id for c in answer.citations} == {"cheese"}
+    # a period nothing relevant is dated in: the whole archive is searched, and no filter is reported
+    _, answer = run(bot, "Wie bemiddelde op 3 maart in Moskou?")
+    assert answer.filters is None and not answer.refused

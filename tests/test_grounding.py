@@ -79,7 +79,10 @@ def test_citations_narrow_to_the_sources_that_state_the_sentences_facts():
     ("question", "kind"),
     [("How many miners were rescued?", "number"), ("Hoeveel bomen komen er?", "number"),
      ("When does the trial begin?", "date"), ("Op welke datum stemde de Kamer?", "date"),
-     ("Who won the stage?", "name"), ("En wie volgt hij op?", "name"), ("What caused the blackout?", None)],
+     ("Who won the stage?", "name"), ("En wie volgt hij op?", "name"), ("What caused the blackout?", None),
+     ("What did the council decide when the dike broke?", None), ("Wat gebeurt er wanneer de dijk breekt?", None),
+     ("And when did it open?", "date"), ("What was the score in the final?", "number"),
+     ("Tegen welk land speelt Oranje?", "name"), ("Which measure did the council take?", None)],
 )  # fmt: skip
 def test_what_a_question_asks_for(question, kind):
     from rag.grounding import asked_for
@@ -93,6 +96,10 @@ def test_an_answer_without_the_kind_of_fact_asked_for_gives_nothing():
     assert not gives("The trial is expected to begin within weeks [1].", "date", "When does the trial begin?")
     assert gives("It began on 4 March [1].", "date", "When did the trial begin?")
     assert gives("Nineteen miners [1].", "number", "How many miners were rescued?")
+    assert not gives("The vote was on March 26, 2019 [1].", "number", "What was the vote?")
+    assert gives("The vote was 408 to 205 on 26 maart [1].", "number", "What was the vote?")
+    assert not gives("It was on 27 March 2019 [1].", "number", "What was the vote?")
+    assert gives("2000 euro [1].", "number", "How much reward money had he promised?")
     assert not gives("Many miners were rescued [1].", "number", "How many miners were rescued?")
     assert gives("Adam Yates won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?")
     assert not gives("The Tour of Catalonia winner won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?")
@@ -100,3 +107,13 @@ def test_an_answer_without_the_kind_of_fact_asked_for_gives_nothing():
 
 def test_month_and_weekday_names_need_no_source_spelling_them():
     assert Grounds(["Wanneer?", "Het gebeurde op 29 maart 2019."]).unstated("Since Friday, 29 March 2019 [1].") == []
+
+
+def test_an_answer_adding_only_words_no_source_states_adds_nothing():
+    from rag.grounding import adds_nothing
+
+    question = "Wat was de oorzaak van de aanvaring op de Waal?"
+    sources = "De twee schepen kwamen zondag op de Waal met elkaar in aanvaring. Niemand raakte gewond."
+    assert adds_nothing("De oorzaak van de aanvaring was een aanrijding [1].", question, sources)
+    assert not adds_nothing("De oorzaak van de aanvaring was een aanrijding [1].", question)
+    assert not adds_nothing("Niemand raakte gewond bij de aanvaring [1].", question, sources)
