@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import free_port
+from .conftest import CHROMIUM, free_port
 from .servers import ingest, newsrag_server, static_site
-from .test_ui_e2e import ARGS, ARTIFACTS, CHROMIUM, QUESTION
+from .test_ui_e2e import ARTIFACTS, QUESTION
 
 pytestmark = [
     pytest.mark.e2e,
@@ -43,16 +43,6 @@ def server(tmp_path_factory, host_port):
     ARTIFACTS.mkdir(exist_ok=True)
     with newsrag_server(home, llm="extractive", NEWSRAG_WIDGET_ORIGINS=f"http://127.0.0.1:{host_port}") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def ask_chat(page, date_from: str, date_to: str) -> None:

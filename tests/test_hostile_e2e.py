@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import CHROMIUM
 from .servers import ingest, newsrag_server
-from .test_ui_e2e import ARGS, ARTIFACTS, CHROMIUM
+from .test_ui_e2e import ARTIFACTS
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,16 +43,6 @@ def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     with newsrag_server(home, llm="extractive") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def assert_inert(page, scope: str) -> None:

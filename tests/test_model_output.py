@@ -16,19 +16,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from index.records import Article
 from rag.answer import Assistant
 from rag.records import Answer
 
-ARTICLES = [
-    Article(
-        id="moscow",
-        title="Bestand in Nagorno-Karabach",
-        date="2020-10",
-        lang="nl",
-        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang in Moskou.",
-    ),
-]
+from .test_answer import ARTICLES as ANSWER_ARTICLES
+
+ARTICLES = [a for a in ANSWER_ARTICLES if a.id == "moscow"]
 QUESTION = "Wie bemiddelde bij de besprekingen in Moskou?"
 HISTORY = [("user", QUESTION), ("assistant", "Lavrov [1].")]
 ODD = ["", " ", "\n\n", "\t \n", "[1]", "[1][2] [3]", " [9]", "[", "[1", "[1,", "]", ".", "…", "?!", "-", "\u200b",

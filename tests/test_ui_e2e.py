@@ -16,14 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, free_port
+from .conftest import CHROMIUM, ROOT, free_port
 from .servers import ingest, newsrag_server, static_site
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 QUESTION = "who mediated in Moscow?"
 ANSWER_TIMEOUT_MS = 300_000  # the local model on a busy 2-core machine
@@ -51,16 +46,6 @@ def home(tmp_path_factory) -> Path:
     ingest(home)
     ARTIFACTS.mkdir(exist_ok=True)
     return home
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
