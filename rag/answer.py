@@ -40,7 +40,8 @@ from rag.grounding import Grounds, adds_nothing, asked_for, gives, keys, states_
 from rag.language import detect_language
 from rag.prompts import NOT_FOUND, answer_messages, prefix_messages, render_sources
 from rag.records import Answer, Source
-from rag.periods import search_dates
+from rag.periods import asks_for_latest, search_dates
+from rag.recency import as_of, conflicting_report, newest_first, with_conflict
 from rag.retrieval import Filters, Retrieval, retrieve
 
 log = logging.getLogger(__name__)
@@ -178,13 +179,22 @@ class Assistant:
             yield self._refuse(answer, found.candidates, started, gate, raw, evidence)
             return
         kept = narrow_citations(kept, sources, question, language)
+        # another day's report gives another figure: the newest first, the other said to differ, both cited
+        conflict = conflicting_report(kept, sources, question, language, self._scorer)
+        if conflict is not None:
+            kept = with_conflict(kept, conflict, language)
         raw = fix_citations(kept, sources, self._scorer, lang=language, threshold=self.min_support)
         text, order = renumber(raw, len(sources))
         citations, checks = verify(
             text, sources, order, self._scorer, lang=language, threshold=self.min_support
         )
         timings["verify"] = time.perf_counter() - t
-        answer.answer, answer.citations, answer.sentences = text.strip(), citations, checks
+        text = text.strip()
+        if conflict is None and ((applied and applied.get("from_question")) or asks_for_latest(question)):
+            # a question about time gets the date its answer holds at: the newest report it cites
+            lead = as_of([c.date for c in citations], language)
+            text = f"{lead} {text}" if lead else text
+        answer.answer, answer.citations, answer.sentences = text, citations, checks
         timings["total"] = time.perf_counter() - started
         yield answer
 
@@ -224,6 +234,11 @@ class Assistant:
                 if found.hits and refusal.relevant(found.dense, language, self.min_relevance, question):
                     applied = {"date_from": date_from, "date_to": date_to, "sources": list(narrowed.sources)}
                     return found, {**applied, "from_question": period.phrase}
+        if asks_for_latest(question):
+            # the newest reports of the story first: look deeper, then keep the newest relevant passages
+            found = retrieve(self.store, search, k=2 * self.k, filters=filters)
+            found.hits = newest_first(found.hits, self.k)
+            return found, None
         return retrieve(self.store, search, k=self.k, filters=filters), None
 
     def _check(
