@@ -1,7 +1,8 @@
 """The embedder: a LangChain `Embeddings` over a sentence-transformers model, with the model's query/passage prompts.
 
 The default model is provisioned offline by `index.models` and runs int8 on ONNX Runtime
-(`index.onnx_encoder`) unless the torch backend is chosen; any other sentence-transformers id or path works
+(`index.onnx_encoder`) unless the torch backend is chosen, by the setting or, under `auto`, by the calibration
+`newsrag prepare` records (`index.encoder_choice`); any other sentence-transformers id or path works
 too, on torch. Prompts: the model's own `query`/`document` prompts when it defines them (our provisioned e5 does),
 e5's `query: ` / `passage: ` when the name says e5, none otherwise.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
+from index.encoder_choice import read_record
 from index.errors import ModelError
 from index.models import E5_DEFAULT, resolve_embed_model
 
@@ -69,12 +71,19 @@ class SentenceEmbeddings(Embeddings):
         return self._encode([text], self.query_prompt)[0]
 
 
-def resolve_backend(name: str, backend: str) -> str:
-    """`auto` -> `onnx-int8` for the built-in model, `torch` for any other; an impossible choice is an error."""
+def resolve_backend(
+    name: str, backend: str, *, cache_dir: Path | None = None, threads: int | None = None
+) -> str:
+    """The backend that runs: `auto` -> what `newsrag prepare` measured faster on this machine (its record in
+    `cache_dir`, for this thread count), else onnx-int8 for the built-in model; torch for any other model.
+    An impossible choice is an error."""
     if backend not in BACKENDS:
         raise ModelError(f"Unknown embedding backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if backend == "auto":
-        return "onnx-int8" if name == E5_DEFAULT else "torch"
+        if name != E5_DEFAULT:
+            return "torch"
+        record = read_record(cache_dir, name, threads) if cache_dir is not None else None
+        return record.chosen if record is not None else "onnx-int8"
     if backend == "onnx-int8" and name != E5_DEFAULT:
         raise ModelError(
             f"The onnx-int8 embedding backend is built only for {E5_DEFAULT}, not {name!r}; "
@@ -98,7 +107,7 @@ def load_embeddings(
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise in a CLI
-    backend = resolve_backend(name, backend)
+    backend = resolve_backend(name, backend, cache_dir=cache_dir, threads=threads)
     if threads:
         torch.set_num_threads(threads)
     path = resolve_embed_model(name, cache_dir)

@@ -124,7 +124,8 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
     """Run every phase not in `options.skip` and return the report (see `rag.bench_cli` for the JSON keys)."""
     notify = on_phase or (lambda name, status, stats: None)
     corpus = options.corpus.resolve()
-    info = {**machine(), **bench_machine.describe(settings.embed_model, settings.embed_backend)}
+    encoder = (settings.embed_model, settings.embed_backend, settings.model_cache, settings.threads)
+    info = {**machine(), **bench_machine.describe(*encoder)}
     cores = int(info["cores"] or 1)
     report: dict[str, Any] = {
         "corpus": str(corpus),

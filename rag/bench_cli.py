@@ -5,7 +5,8 @@ JSON keys (besides machine, settings, per-phase details): `encoder_passages_per_
 `ingest_vs_reference`, `reingest_seconds`, `reingest_fraction`,
 `retrieval` -> {size: {"dense"|"bm25"|"hybrid": {"p50_ms", "p95_ms", ...}, "stats_seconds", "store_bytes",
 "rss_mb"}} (sizes 1000 to 1000000), `machine` -> {"cpu_model", "cpu": {"flags", "avx2", "avx512", "vnni",
-"summary"}, "encoder": {"requested", "chosen", "why"}, "llama_cpp": llama.cpp's system info, ...},
+"summary"}, "encoder": {"requested", "chosen", "why", "calibration" (passages/s per backend, when `auto`
+followed the record of `newsrag prepare`)}, "llama_cpp": llama.cpp's system info, ...},
 `llm` -> {"prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s", "lavrov_ttft_s", ...},
 `peak_rss_mb` -> {phase: MB}, `contention`, `targets` -> {name: {"value", "target", "met"}}.
 """

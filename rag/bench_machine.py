@@ -1,59 +1,50 @@
 """What `newsrag bench` figures depend on besides the code: the CPU's vector extensions, the embedding backend
 chosen (and why), and what llama.cpp was built to use. Figures from two machines compare only with these.
 
+The CPU flags come from `index.cpu` (the encoder calibration is keyed on the same CPU).
 Not handled here: cores, memory and load (`rag.bench_stats.machine`), or measuring anything.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
+from index.cpu import cpu_flags  # moved to index (the calibration keys on it); re-exported for rag's callers
+
 log = logging.getLogger(__name__)
 
-# The extensions the int8 encoder and llama.cpp's kernels care about (as /proc/cpuinfo spells them).
-_FLAGS = re.compile(r"avx\w*|amx\w*|fma|f16c|sse4_2")
 
-
-def cpu_flags(cpuinfo: str | None = None) -> dict[str, Any]:
-    """The vector flags of the first CPU in /proc/cpuinfo (or `cpuinfo`), and a one-word summary.
-
-    summary: "avx512+vnni", "avx512", "avx2+vnni" (AVX-VNNI without AVX-512), "avx2", or "other";
-    None off Linux, where /proc/cpuinfo does not exist."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return {"flags": [], "avx2": None, "avx512": None, "vnni": None, "summary": None}
-    line = next((ln for ln in cpuinfo.splitlines() if ln.startswith("flags")), "")
-    flags = sorted({f for f in line.partition(":")[2].split() if _FLAGS.fullmatch(f)})
-    avx2 = "avx2" in flags
-    avx512 = "avx512f" in flags
-    vnni = "avx512_vnni" in flags or "avx_vnni" in flags
-    base = "avx512" if avx512 else "avx2" if avx2 else "other"
-    return {
-        "flags": flags,
-        "avx2": avx2,
-        "avx512": avx512,
-        "vnni": vnni,
-        "summary": f"{base}+vnni" if vnni and base != "other" else base,
-    }
-
-
-def encoder_choice(model: str, backend: str) -> dict[str, str]:
-    """The embedding backend `backend` resolves to for `model`, and why (what a user set, or `auto`'s rule)."""
+def encoder_choice(
+    model: str, backend: str, cache_dir: Path | None = None, threads: int | None = None
+) -> dict[str, Any]:
+    """The embedding backend `backend` resolves to for `model`, and why: what a user set, the calibration that
+    `newsrag prepare` recorded in `cache_dir` for this machine and `threads`, or `auto`'s rule without one."""
     from index.embeddings import resolve_backend
+    from index.encoder_choice import read_record
+    from index.models import E5_DEFAULT
 
-    chosen = resolve_backend(model, backend)
+    chosen = resolve_backend(model, backend, cache_dir=cache_dir, threads=threads)
+    record = None
+    if backend == "auto" and model == E5_DEFAULT and cache_dir is not None:
+        record = read_record(cache_dir, model, threads)
     if backend != "auto":
         why = f"NEWSRAG_EMBED_BACKEND={backend}"
+    elif record is not None:
+        why = (
+            f"auto: measured faster here by newsrag prepare ({record.measured_at[:10]}, {record.key['threads']} "
+            f"threads): onnx-int8 {record.rates['onnx-int8']:.1f} vs torch float32 {record.rates['torch']:.1f} "
+            "passages/s"
+        )
     elif chosen == "onnx-int8":
-        why = "auto: the int8 export exists only for the built-in model, and this is it"
+        why = "auto: the int8 export exists only for the built-in model, and this is it (no calibration recorded)"
     else:
         why = "auto: a model other than the built-in one runs on torch float32"
-    return {"requested": backend, "chosen": chosen, "why": why}
+    choice: dict[str, Any] = {"requested": backend, "chosen": chosen, "why": why}
+    if record is not None:
+        choice["calibration"] = {**record.rates, "threads": record.key["threads"], "measured_at": record.measured_at}
+    return choice
 
 
 def llama_system_info() -> str | None:
@@ -67,6 +58,9 @@ def llama_system_info() -> str | None:
     return " ".join(text.replace("|", " ").split()).replace(" = ", "=").strip() or None
 
 
-def describe(model: str, backend: str) -> dict[str, Any]:
+def describe(
+    model: str, backend: str, cache_dir: Path | None = None, threads: int | None = None
+) -> dict[str, Any]:
     """All of the above, for the report's `machine` section."""
-    return {"cpu": cpu_flags(), "encoder": encoder_choice(model, backend), "llama_cpp": llama_system_info()}
+    encoder = encoder_choice(model, backend, cache_dir, threads)
+    return {"cpu": cpu_flags(), "encoder": encoder, "llama_cpp": llama_system_info()}

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from index.cpu import cpu_model
+
 # The targets of issue 7 ("Performance: a benchmark command, and make it fast on 2 cores").
 TARGET_INGEST_VS_ENCODER = 0.9  # at least, chunks/s of ingest over passages/s of the raw encoder
 TARGET_INGEST_VS_REFERENCE = 2.0  # at least, articles/s of ingest over the LangChain tutorial pipeline
@@ -119,24 +121,19 @@ def _vs_slower(retrieval: dict[str, Any], size: str) -> float | None:
 
 def machine() -> dict[str, Any]:
     """Cores, CPU model, memory and load: the load average says whether other jobs shared the CPU."""
-    cpu_model = platform.processor() or "unknown"
     memory_gb = None
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 memory_gb = round(int(line.split()[1]) / 2**20, 1)
                 break
-    except OSError:  # not Linux: keep what platform knows
+    except OSError:  # not Linux: memory unknown
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "cores": os.cpu_count(),
         "usable_cores": usable,
-        "cpu_model": cpu_model,
+        "cpu_model": cpu_model(),
         "memory_gb": memory_gb,
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),

@@ -35,7 +35,9 @@ def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
     """`settings` pointing at the corpus' own store (data directory and collection)."""
     from index.embeddings import resolve_backend, store_name
 
-    backend = resolve_backend(settings.embed_model, settings.embed_backend)
+    backend = resolve_backend(
+        settings.embed_model, settings.embed_backend, cache_dir=settings.model_cache, threads=settings.threads
+    )
     key = corpus_key(paths, store_name(settings.embed_model, backend))
     return settings.model_copy(
         update={"home": settings.home / "eval" / key, "collection": f"{settings.collection}-eval-{key}"}
