@@ -247,11 +247,13 @@ class Assistant:
         """(the answer's grounded sentences, None, {}) or ("", the refusing gate, its evidence)."""
         if refusal.model_refused(raw):
             return "", "model", {}
-        grounds = Grounds([question, *(c for r, c in turns if r == "user"), render_sources(sources)])
+        asked = [question, *(c for r, c in turns if r == "user")]
+        grounds = Grounds([*asked, render_sources(sources)])
         kept, dropped = grounded(raw, grounds, language)
         if not kept:
             return "", "grounding", {"unstated": dropped}
-        kept, misplaced = attributed(kept, sources, question, language, self._scorer)
+        # what the conversation already named ("Project Rembrandt" before "and who came second?") is no claim
+        kept, misplaced = attributed(kept, sources, " ".join(asked), language, self._scorer)
         if not kept:
             return "", "attribution", {"not_in_the_closest_source_sentences": misplaced}
         kind = asked_for(question)
@@ -343,7 +345,8 @@ def grounded(raw: str, grounds: Grounds, language: str) -> tuple[str, dict[str, 
 def attributed(
     text: str, sources: Sequence[Source], question: str, language: str, score: Scorer
 ) -> tuple[str, dict[str, list[str]]]:
-    """The answer without its sentences whose names and numbers are not where the sentence's meaning is.
+    """The answer without its sentences whose names and numbers (those `question` does not state: for a
+    follow-up, the conversation's questions too) are not where the sentence's meaning is.
 
     A small model copies a figure from the wrong sentence ("376 burgers gewond" where 376 are soldiers and
     168 the wounded civilians), or, asked for a detail the articles say is unknown, fills it in with a
@@ -351,7 +354,8 @@ def attributed(
     sentence (within `ATTRIBUTION_MARGIN` of the best, at most `ATTRIBUTION_TOP`) do not state its names
     and numbers. Those sentences are dropped, with what they lacked.
     """
-    asked = Grounds([question])
+    # the year of an article's date may complete a day its text states ("zaterdag" -> "6 April 2019")
+    asked = Grounds([question, *{s.hit.date[:4] for s in sources if s.hit.date}])
     candidates = [
         s.text[a:b] for s in sources for a, b in split_sentences(s.text, s.hit.lang) if _CONTENT.search(s.text[a:b])
     ]

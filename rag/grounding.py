@@ -167,11 +167,22 @@ def gives(answer: str, kind: str, question: str) -> bool:
     return bool(names)
 
 
+# Words English capitalises in the titles of offices and institutions, which Dutch words differently
+# ("minister van Buitenlandse Zaken" / "Minister of Foreign Affairs", "Tweede Kamer" / "House of
+# Representatives"): a translation, not a name; the name beside them ("Lavrov") is still checked.
+TITLE_WORDS = frozenset(
+    """minister ministry foreign affairs prime president vice secretary state states defence defense interior
+    justice finance health parliament parliamentary senate house representatives chamber court supreme council
+    government department mayor king queen prince princess pope general police army navy""".split()
+)
+
+
 def _names(claim: str) -> list[str]:
-    """A sentence's proper names to check: not its first word, number words or month and weekday names."""
+    """A sentence's proper names to check: not its first word, number words, month and weekday names, or the
+    title words of offices (`TITLE_WORDS`)."""
     return [
         n for n in sorted(proper_names(claim, skip_first=True))
-        if not _is_number_word(n) and fold(n) not in DATE_WORDS
+        if not _is_number_word(n) and fold(n) not in DATE_WORDS and fold(n) not in TITLE_WORDS
     ]
 
 

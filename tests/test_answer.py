@@ -239,6 +239,14 @@ def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():
     assert kept == "" and list(dropped.values()) == [["376"]]
     kept, _ = attributed("Er raakten 168 burgers gewond [1].", [Source(1, hit)], "Hoeveel gewonden?", "nl", score)
     assert kept == "Er raakten 168 burgers gewond [1]."
+    # what the conversation already named is no claim to attribute: only the new name is checked
+    claim = "Er raakten 168 burgers gewond in Armenië [1]."
+    assert attributed(claim, [Source(1, hit)], "En hoeveel gewonden?", "nl", score)[0] == ""
+    kept, _ = attributed(claim, [Source(1, hit)], "Wat verloor Armenië? En hoeveel gewonden?", "nl", score)
+    assert kept == claim
+    # the year of the article's date may complete a day ("168 gewonden op 10 oktober 2020")
+    dated = "Er raakten 168 burgers gewond op 10 oktober 2020 [1]."
+    assert attributed(dated, [Source(1, hit)], "Wanneer raakten 168 burgers gewond op 10 oktober?", "nl", score)[0] == dated
 
 
 def test_a_day_the_question_names_narrows_the_search_and_the_answer_says_so(make_bot):

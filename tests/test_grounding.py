@@ -33,6 +33,7 @@ def test_different_names_are_not(a, b):
         "The talks lasted 10 hours [1].",
         "Damage was 7.4 billion euros and thirty-one civilians died [1].",
         "The report appeared on 2020-10-10 [1].",
+        "The Russian Minister of Foreign Affairs, Sergei Lavrov, mediated [1].",  # "minister van Buitenlandse Zaken"
     ],
 )
 def test_stated_names_and_numbers_pass(sentence):
@@ -43,6 +44,7 @@ def test_invented_names_and_numbers_are_reported():
     grounds = Grounds(["Who mediated in Moscow?", SOURCE])
     assert grounds.unstated("The talks were led by Emmanuel Macron [1].") == ["Emmanuel", "Macron"]
     assert grounds.unstated("The talks lasted 12 hours [1].") == ["12"]
+    assert grounds.unstated("The Foreign Minister, Emmanuel Macron, mediated [1].") == ["Emmanuel", "Macron"]
 
 
 def test_grounded_drops_only_the_sentences_that_state_something_unstated():
