@@ -1,9 +1,10 @@
 """News changes over days: which reports to prefer, and saying as of when an answer holds.
 
 `newest_first` turns "latest", "nu", "so far" in a question (`rag.periods.asks_for_latest`) into a preference:
-among the retrieved passages about the same story (dense similarity within `SAME_STORY_MARGIN` of the best),
-the newest are kept and put first, so the model reads the latest report as source [1]. Passages about other
-things keep their place; nothing relevant is dropped for being old when nothing newer is relevant.
+retrieval looks twice as deep, and among the passages about the same story (dense similarity within
+`SAME_STORY_MARGIN` of the best) the newest are the ones kept (`rag.focus` then numbers them by their best
+sentence). Passages about other things keep their place; nothing relevant is dropped for being old when
+nothing newer is relevant.
 
 `as_of` is the lead an answer gets when its question is about time (it asked for the latest, or named a day
 or a period): "As of 10 April 2019:" with the date of the newest report it cites.
@@ -64,6 +65,7 @@ class Conflict:
     other: int
     other_day: dt.date
     quote: str
+    answered: bool = False  # the answer states the other figure too (without saying which report is newer)
 
 
 def newest_first(hits: Sequence[Hit], k: int, margin: float = SAME_STORY_MARGIN) -> list[Hit]:
@@ -126,7 +128,8 @@ def conflicting_report(
                 found = _other_figure(text, word, value, n, days, sentences, asked, score, min_similarity)
                 if found:
                     other, quote = found
-                    return Conflict(n, days[n], other, days[other], quote)  # type: ignore[arg-type]
+                    answered = any(w == word and v.split()[0] in numbers for w, v in quantities(quote))
+                    return Conflict(n, days[n], other, days[other], quote, answered)  # type: ignore[arg-type]
     return None
 
 
@@ -153,6 +156,8 @@ def with_conflict(answer: str, conflict: Conflict, lang: str) -> str:
     if conflict.other_day < conflict.day:
         return f"{answer.strip()} {EARLIER[lang].format(day=day, quote=quote, n=conflict.other)}"
     newest = NEWEST[lang].format(day=day, quote=quote, n=conflict.other)
+    if conflict.answered:  # both figures are in the answer already: say which is the newest
+        return f"{newest} {answer.strip()}"
     return f"{newest} {EARLIER_SAID[lang].format(day=format_day(conflict.day, lang))} {answer.strip()}"
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from index.records import Article, Hit
 from rag.answer import Assistant
 from rag.recency import as_of, conflicting_report, newest_first, quantities, with_conflict
@@ -90,6 +92,11 @@ def test_an_answer_from_the_older_report_is_led_by_the_newest_one():
     answer = with_conflict("200 people were evacuated [2].", conflict, "en")
     assert answer.startswith("The newest report (4 March 2019): “Bij de overstroming zijn 450 mensen geëvacueerd” [1].")
     assert answer.endswith("Earlier reports (1 March 2019) said: 200 people were evacuated [2].")
+    both = "200 [2] or 450 people were evacuated [1]."
+    conflict = conflicting_report(both, REPORTS, "How many people were evacuated?", "en", same_if_alike)
+    assert conflict is not None and conflict.answered and conflict.other == 1
+    assert with_conflict(both, conflict, "en") == (
+        f"The newest report (4 March 2019): “Bij de overstroming zijn 450 mensen geëvacueerd” [1]. {both}")
 
 
 def test_no_conflict_without_another_day_another_value_or_the_same_meaning():
@@ -110,3 +117,51 @@ def test_no_conflict_without_another_day_another_value_or_the_same_meaning():
 def test_quantities_pair_a_number_with_what_it_counts_but_not_dates():
     assert quantities("Er zijn 450 mensen geëvacueerd en 3,5 miljoen euro schade op 9 april.") == {
         ("mensen", "450"), ("euro", "35 miljoen")}
+
+
+# --- with the real models (slow)
+
+FLOOD = [
+    ("2019-03-01", "Maasbracht overstroomd", "Het water van de Maas stond vrijdag tot aan de dijk. Bij de overstroming in "
+     "Maasbracht zijn 200 mensen geëvacueerd, meldt de gemeente. De brandweer pompte de hele nacht."),
+    ("2019-03-04", "Water in Maasbracht zakt", "Het water in Maasbracht zakt langzaam. Bij de overstroming in Maasbracht "
+     "zijn 450 mensen geëvacueerd, zegt de burgemeester. Zij mogen woensdag terug naar huis."),
+]
+
+
+@pytest.mark.slow
+def test_real_embeddings_see_the_same_figure_in_two_reports_and_not_another_statement(real_embeddings):
+    from rag.answer import embedding_scorer
+
+    reports = [source(n, date, text) for n, (date, _, text) in enumerate(FLOOD, start=1)]
+    score = embedding_scorer(real_embeddings)
+    conflict = conflicting_report("450 people were evacuated in Maasbracht [2].", reports,
+                                  "How many people were evacuated in Maasbracht?", "en", score)
+    assert conflict is not None and (conflict.source, conflict.other) == (2, 1) and "200 mensen" in conflict.quote
+    ebola = [source(1, "2019-04-05", "Het ebolavirus heeft in Congo al 629 mensen het leven gekost."),
+             source(2, "2019-03-20", "In Congo zijn inmiddels meer dan 1000 mensen besmet met ebola.")]
+    assert conflicting_report("629 mensen zijn overleden [1].", ebola, "Hoeveel doden?", "nl", score) is None
+
+
+@pytest.mark.slow
+def test_the_local_model_gives_the_newest_figure_and_the_earlier_one_with_its_date(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from ui.cli import cli
+
+    articles = tmp_path / "flood.jsonl"
+    articles.write_text("".join(
+        json.dumps({"id": f"flood-{i}", "date": date, "title": title, "text": text, "lang": "nl", "source": "AD"}) + "\n"
+        for i, (date, title, text) in enumerate(FLOOD)
+    ), encoding="utf-8")
+    monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(articles)], catch_exceptions=False).exit_code == 0
+    result = runner.invoke(cli, ["ask", "Hoeveel mensen zijn er geëvacueerd in Maasbracht?", "--json"], catch_exceptions=False)
+    answer = json.loads(result.output)
+    print(answer["answer"])
+    assert not answer["refused"]
+    assert "450" in answer["answer"] and "200" in answer["answer"]
+    assert {c["article_id"] for c in answer["citations"]} == {"flood-0", "flood-1"}
