@@ -34,6 +34,8 @@ from rag.evaluation.prompts import PromptFileError, load_prompts
 from .conftest import CORPUS, ROOT, SEED_ID, FakeEmbeddings
 
 SEED_PROMPTS = ROOT / "tests" / "prompts" / "seed.jsonl"
+# follow-ups, questions pinned to a month, "since what date", "latest" on corpus/ (issue 13, item 7)
+TIME_PROMPTS = ROOT / "tests" / "prompts" / "time.jsonl"
 
 # --- normalisation
 
@@ -239,6 +241,14 @@ def test_seed_prompts_load_and_cover_both_languages_and_unanswerable_ones():
     assert any(p.history for p in prompts)
 
 
+def test_time_prompts_cover_follow_ups_dates_and_latest_in_both_languages():
+    prompts = load_prompts(TIME_PROMPTS)
+    assert {p.lang for p in prompts} == {"en", "nl"}
+    assert {"follow_up", "date_pinned", "date", "latest", "unanswerable"} <= {p.type for p in prompts}
+    assert all(p.history for p in prompts if p.type == "follow_up")
+    assert all(p.answers and p.supporting_article_ids == (SEED_ID,) for p in prompts if p.answerable)
+
+
 # --- --fail-under
 
 
@@ -437,17 +447,24 @@ def test_seed_prompts_retrieval_only_through_the_real_cli(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_seed_eval_gate_with_the_local_model(tmp_path: Path):
-    """The gate `make test` holds the product to: the seed prompts, answered by the real local model."""
+@pytest.mark.parametrize(
+    ("prompts", "accuracy"),
+    # time: measured 0.625 (5 of 8; the misses took a neighbouring figure of the same sentence: 376 soldiers
+    # for 22 or 31 civilians, and Lavrov for Putin); the bar guards against losing more
+    [(SEED_PROMPTS, "0.8"), (TIME_PROMPTS, "0.5")],
+    ids=["seed", "time"],
+)
+def test_seed_eval_gate_with_the_local_model(tmp_path: Path, prompts: Path, accuracy: str):
+    """The gate `make test` holds the product to: the prompts on corpus/, answered by the real local model."""
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     command = [
-        str(Path(sys.executable).with_name("newsrag")), "eval", str(SEED_PROMPTS), "--corpus", str(CORPUS),
-        "--llm", "local", "--json", str(tmp_path / "seed.json"), "--report", str(artifacts / "seed-eval.md"),
-        "--fail-under", "answer_accuracy=0.8", "refusal_accuracy=0.8", "citation_validity=1.0",
+        str(Path(sys.executable).with_name("newsrag")), "eval", str(prompts), "--corpus", str(CORPUS),
+        "--llm", "local", "--json", str(tmp_path / "seed.json"), "--report", str(artifacts / f"{prompts.stem}-eval.md"),
+        "--fail-under", f"answer_accuracy={accuracy}", "refusal_accuracy=0.8", "citation_validity=1.0",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr[-3000:]}"
     data = json.loads((tmp_path / "seed.json").read_text(encoding="utf-8"))
-    assert data["metrics"]["n"] == len(load_prompts(SEED_PROMPTS))
-    assert data["metrics"]["answer_accuracy"] >= 0.8 and data["metrics"]["citation_validity"] == 1.0
+    assert data["metrics"]["n"] == len(load_prompts(prompts))
+    assert data["metrics"]["answer_accuracy"] >= float(accuracy) and data["metrics"]["citation_validity"] == 1.0
