@@ -23,14 +23,14 @@ from index.sentences import split_sentences
 from index.store import HybridStore
 from rag import refusal
 from rag.citations import (
-    _CONTENT,
-    _GLUED,
     CitationStream,
     cite,
     fix_citations,
+    has_content,
     markers_in,
     renumber,
     strip_markers,
+    unglue_markers,
     verify,
 )
 from rag.dates import annotate, iso_days
@@ -329,7 +329,7 @@ class Assistant:
 def grounded(raw: str, grounds: Grounds, language: str) -> tuple[str, dict[str, list[str]]]:
     """The answer without its sentences that state a name or number `grounds` does not (a small model
     invents them when the sources lack the detail asked for), and those sentences with what they lack."""
-    text = _GLUED.sub(r"\1 ", raw)
+    text = unglue_markers(raw)
     kept: list[str] = []
     dropped: dict[str, list[str]] = {}
     for start, end in split_sentences(text, language):
@@ -357,7 +357,7 @@ def attributed(
     # the year of an article's date may complete a day its text states ("zaterdag" -> "6 April 2019")
     asked = Grounds([question, *{s.hit.date[:4] for s in sources if s.hit.date}])
     candidates = [
-        s.text[a:b] for s in sources for a, b in split_sentences(s.text, s.hit.lang) if _CONTENT.search(s.text[a:b])
+        s.text[a:b] for s in sources for a, b in split_sentences(s.text, s.hit.lang) if has_content(s.text[a:b])
     ]
     kept: list[str] = []
     dropped: dict[str, list[str]] = {}
@@ -387,7 +387,7 @@ def narrow_citations(raw: str, sources: Sequence[Source], question: str, languag
     """
     asked = Grounds([question])
     per_source = {s.n: Grounds([s.hit.title, s.text]) for s in sources}  # not the date line: its digits state no fact
-    text = _GLUED.sub(r"\1 ", raw)
+    text = unglue_markers(raw)
     out: list[str] = []
     for start, end in split_sentences(text, language):
         sentence = text[start:end]

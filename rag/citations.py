@@ -38,6 +38,8 @@ _MARKER = r"\[[ \t]*[0-9]+(?:[ \t]*,[ \t]*[0-9]+)*[ \t]*\]"
 # Every proper prefix of a marker: "[", "[1", "[1 ", "[1,", "[1, 2".
 _PARTIAL = r"\[[ \t]*(?:[0-9]+[ \t]*(?:,[ \t]*[0-9]+[ \t]*)*(?:,[ \t]*)?)?"
 MARKER = re.compile(_MARKER)
+# A marker as `renumber` writes it: one number, no spaces ("[2]"); the number is group 1.
+RENUMBERED = re.compile(r"\[([0-9]+)\]")
 # A run starts only where its spaces start (the lookbehind): tried at every space of a long run of spaces
 # with nothing after it, the pattern would scan the rest of that run each time (quadratic).
 _RUN = re.compile(rf"(?<![ \t])[ \t]*{_MARKER}(?:[ \t]*{_MARKER})*")
@@ -82,6 +84,17 @@ def markers_in(text: str) -> list[int]:
             if k not in out:
                 out.append(k)
     return out
+
+
+def unglue_markers(text: str) -> str:
+    """Text with a space between end punctuation and a marker glued to it ("spoke.[1] He" -> "spoke. [1] He"),
+    so that the sentence splitter sees where the sentence ends."""
+    return _GLUED.sub(r"\1 ", text)
+
+
+def has_content(text: str) -> bool:
+    """Text has a letter or digit (a claim once its markers are stripped: more than spaces and punctuation)."""
+    return _CONTENT.search(text) is not None
 
 
 def strip_markers(text: str) -> str:
@@ -229,7 +242,7 @@ def _claims(answer_text: str, lang: str | None) -> list[tuple[str, list[int]]]:
     no letter or digit once its markers are gone ("[1].", "--") is no claim; its markers go to the
     sentence before too, or are lost if there is none.
     """
-    text = _GLUED.sub(r"\1 ", answer_text)
+    text = unglue_markers(answer_text)
     claims: list[tuple[str, list[int]]] = []
     for start, end in split_sentences(text, lang):
         sentence = text[start:end]
@@ -238,7 +251,7 @@ def _claims(answer_text: str, lang: str | None) -> list[tuple[str, list[int]]]:
             claims[-1][1].extend(k for k in markers_in(opening.group()) if k not in claims[-1][1])
             sentence = sentence[opening.end() :]
         claim = " ".join(strip_markers(sentence).split())
-        if _CONTENT.search(claim):
+        if has_content(claim):
             claims.append((claim, markers_in(sentence)))
         elif claims:
             claims[-1][1].extend(k for k in markers_in(sentence) if k not in claims[-1][1])
@@ -329,7 +342,7 @@ def fix_citations(
     model (before `renumber`). The streamed draft showed the model's own markers; the final answer is
     what the chat and the widget render.
     """
-    text = _GLUED.sub(r"\1 ", answer_text)
+    text = unglue_markers(answer_text)
     spans = split_sentences(text, lang)
     candidates: list[tuple[int, str]] = []
     for source in sources:
@@ -345,7 +358,7 @@ def fix_citations(
         body = sentence[head:]
         opens_next = i + 1 < len(spans) and _RUN.match(text[spans[i + 1][0] : spans[i + 1][1]])
         claim = " ".join(strip_markers(body).split())
-        if opens_next or not _CONTENT.search(claim):
+        if opens_next or not has_content(claim):
             continue
         cited = markers_in(body)
         keys = _keys(claim)

@@ -8,7 +8,18 @@ import re
 import pytest
 
 from index.records import Hit
-from rag.citations import CitationStream, combined_score, fix_citations, markers_in, renumber, strip_markers, verify
+from rag.citations import (
+    RENUMBERED,
+    CitationStream,
+    combined_score,
+    fix_citations,
+    has_content,
+    markers_in,
+    renumber,
+    strip_markers,
+    unglue_markers,
+    verify,
+)
 from rag.records import Source
 
 ARTICLE = (
@@ -62,6 +73,13 @@ def test_markers_in_and_strip_markers():
     text = "A [1, 2] b [3][1] c [ 4 ,5 ] [sic] [a] [2020] [1-3] [6."
     assert markers_in(text) == [1, 2, 3, 4, 5, 2020]
     assert strip_markers(text) == "A b c [sic] [a] [1-3] [6."
+
+
+def test_helpers_for_the_modules_that_read_markers():
+    assert unglue_markers("Hij sprak.[1] Zij zei “ja.”[2][3] Klaar.") == "Hij sprak. [1] Zij zei “ja.” [2][3] Klaar."
+    assert unglue_markers("Geen [sic]. Of.[a]") == "Geen [sic]. Of.[a]"
+    assert has_content("3.") and has_content("é") and not has_content(" . -- _ “”")
+    assert [m.group(1) for m in RENUMBERED.finditer("a [1][2] b [1, 2] [ 3]")] == ["1", "2"]
 
 
 def test_out_of_range_marker_dropped_with_its_space():

@@ -12,9 +12,9 @@ from html import escape
 from urllib.parse import quote
 
 from index.records import Article
+from rag.citations import RENUMBERED
 from ui.filters import describe
 
-MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 240
 
 
@@ -52,7 +52,7 @@ def answer_html(answer: dict) -> str:
             return m.group(0)
         return _link(f"[{c['n']}]", c["article_id"], c["start"], c["end"], c["n"])
 
-    body = MARKER.sub(marker, _text(answer["answer"]))
+    body = RENUMBERED.sub(marker, _text(answer["answer"]))
     parts = [f'<div class="nr-answer"><p class="nr-text">{body}</p>{filter_html(answer)}']
     unsupported = [s["text"] for s in answer.get("sentences", []) if not s["supported"]]
     if unsupported:

@@ -21,11 +21,11 @@ answer, `n_unanswerable`. Definitions:
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rag.citations import MARKER, markers_in
 from rag.evaluation.normalize import normalize
 
 UNTYPED = "untyped"
@@ -45,8 +45,6 @@ QUALITY = (
 )
 COUNTS = ("n", "n_ranked", "n_scored", "n_unanswerable")  # prompts in all, with gold articles, ...
 METRICS = (*COUNTS, *QUALITY, *(f"latency_{s}_{p}" for s in STAGES for p in ("p50", "p95")))
-
-_MARKER = re.compile(r"\[[ \t]*[0-9]+(?:[ \t]*,[ \t]*[0-9]+)*[ \t]*\]")
 
 
 @dataclass
@@ -134,12 +132,12 @@ def citation_precise(
 def citations_valid(answer: str, cited_numbers: Iterable[int]) -> bool:
     """Every `[n]` marker of the answer names a listed citation (vacuously true without markers)."""
     listed = set(cited_numbers)
-    used = {int(n) for m in _MARKER.finditer(answer) for n in re.findall(r"[0-9]+", m.group())}
+    used = set(markers_in(answer))
     return used <= listed
 
 
 def strip_citation_markers(text: str) -> str:
-    return _MARKER.sub(" ", text)
+    return MARKER.sub(" ", text)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
