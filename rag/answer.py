@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,39 +42,16 @@ from rag.records import Answer, Source
 from rag.periods import asks_for_latest, search_dates
 from rag.recency import as_of, conflicting_report, newest_first, with_conflict
 from rag.retrieval import Filters, Retrieval, retrieve
+from rag.scoring import Scorer, embedding_scorer
 
 log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # (role "user" | "assistant", content)
-Scorer = Callable[[str, list[str]], list[float]]
 # An answer sentence's names and numbers must be in one of its closest source sentences (rag.grounding).
 ATTRIBUTION_MARGIN = 0.03
 ATTRIBUTION_TOP = 3
 # Gates after which the model is asked once more, with the passages' best sentences up to the budget.
 RETRIED = ("model", "grounding", "attribution", "kind", "echo")
-
-
-def embedding_scorer(embeddings: Embeddings, cache_size: int = 4096):  # noqa: ANN201 - rag.citations.Scorer
-    """Claim vs candidate sentences: cosine of multilingual embeddings (works across languages).
-
-    Candidate vectors are cached (bounded, oldest out): verification scores the same passage sentences
-    against every sentence of an answer.
-    """
-    cache: OrderedDict[str, list[float]] = OrderedDict()
-
-    def score(claim: str, candidates: list[str]) -> list[float]:
-        if not candidates:
-            return []
-        missing = list(dict.fromkeys(c for c in candidates if c not in cache))
-        for text, vector in zip(missing, embeddings.embed_documents(missing) if missing else []):
-            cache[text] = vector
-        vectors = [cache[c] for c in candidates]
-        while len(cache) > cache_size:
-            cache.popitem(last=False)
-        q = embeddings.embed_query(claim)
-        return [sum(a * b for a, b in zip(q, v)) for v in vectors]
-
-    return score
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:

@@ -22,14 +22,12 @@ letters only, so translated names ("Moscow"/"Moskou") and lower-case languages d
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from index.records import Hit
 from index.sentences import split_sentences
 from rag.records import Citation, SentenceCheck, Source
-
-# claim sentence, candidate passage sentences -> one similarity per candidate (higher is better, ~[0, 1])
-Scorer = Callable[[str, list[str]], list[float]]
+from rag.scoring import Scorer
 
 # How much a full name/number match can lift the scorer's similarity toward 1 (see combined_score).
 LEX_WEIGHT = 0.3

@@ -7,12 +7,12 @@ with its source number. Deterministic. The answer stays in the article's languag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from index.sentences import split_sentences
 from rag.records import Source
+from rag.scoring import Scorer
 
-Scorer = Callable[[str, list[str]], list[float]]
 TIE = 0.01
 MAX_SENTENCES = 2
 

@@ -20,13 +20,12 @@ Only the model's view changes: sources, citations and highlighted spans still re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from index.records import Hit
 from index.sentences import split_sentences
 from rag.records import Source
-
-Scorer = Callable[[str, list[str]], list[float]]
+from rag.scoring import Scorer
 
 
 def focus(

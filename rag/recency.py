@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.records import Hit
@@ -34,6 +34,7 @@ from index.catalog import STOPWORDS
 from rag.evaluation.normalize import normalize
 from rag.grounding import Grounds, fold, keys
 from rag.records import Source
+from rag.scoring import Scorer
 
 # e5 cosine below the best passage's that still counts as the same story (its scores sit in a narrow band)
 SAME_STORY_MARGIN = 0.02
@@ -48,7 +49,6 @@ EARLIER = {"en": "An earlier report ({day}) said otherwise: “{quote}” [{n}].
            "nl": "Een eerder bericht ({day}) meldde iets anders: “{quote}” [{n}]."}
 EARLIER_SAID = {"en": "Earlier reports ({day}) said:", "nl": "Eerdere berichten ({day}) meldden:"}
 
-Scorer = Callable[[str, list[str]], list[float]]
 _SCALE = r"miljoen|miljard|duizend|million|billion|thousand"
 # "450 mensen", "3,5 miljoen euro": a number and the word it counts
 _QUANTITY = re.compile(rf"(?<![\w.,])(\d+(?:[.,]\d+)*)\s+(?:({_SCALE})\s+)?([^\W\d_]{{3,}})", re.IGNORECASE)

@@ -131,7 +131,7 @@ FLOOD = [
 
 @pytest.mark.slow
 def test_real_embeddings_see_the_same_figure_in_two_reports_and_not_another_statement(real_embeddings):
-    from rag.answer import embedding_scorer
+    from rag.scoring import embedding_scorer
 
     reports = [source(n, date, text) for n, (date, _, text) in enumerate(FLOOD, start=1)]
     score = embedding_scorer(real_embeddings)

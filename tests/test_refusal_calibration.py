@@ -14,9 +14,9 @@ from index.ingest import ingest, record_manager
 from index.loaders import load_articles
 from index.store import open_store
 from rag import refusal
-from rag.answer import embedding_scorer
 from rag.citations import _keys, combined_score
 from rag.language import detect_language
+from rag.scoring import embedding_scorer
 
 from .conftest import CORPUS
 
