@@ -89,6 +89,11 @@ def message(language: str) -> str:
     return MESSAGES.get(language, MESSAGES["en"])
 
 
+def closest_label(language: str) -> str:
+    """The heading above a refusal's closest articles, in the answer's language (English for others)."""
+    return CLOSEST.get(language, CLOSEST["en"])
+
+
 def model_refused(text: str) -> bool:
     """The model's own answer says the sources do not contain it."""
     return text.strip().startswith(NOT_FOUND) or bool(_MODEL_REFUSAL.search(text))

@@ -140,6 +140,24 @@ def test_a_refusal_shows_what_was_searched():
     assert "Searched 1,399 articles dated 2019-02-26 to 2019-04-12 (AD 812, &lt;i&gt;Trouw&lt;/i&gt; 310)" in html
 
 
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("nl", "Dichtstbijzijnde artikelen:"), ("en", "Closest articles:"), ("de", "Closest articles:")],
+)
+def test_a_refusal_lists_the_closest_articles_under_a_label_in_its_language(language, label):
+    from rag import refusal
+    from ui import render
+
+    refused = {
+        "answer": refusal.message(language), "refused": True, "language": language, "filters": None,
+        "closest": [{"article_id": "kaas", "title": "Kaasmarkt Alkmaar", "date": "2019-05-01", "source": "AD"}],
+    }  # fmt: skip
+    html = render.answer_html(refused)
+    assert f'<p class="nr-closest-label">{label}</p><ul class="nr-closest"><li>' in html and "Kaasmarkt Alkmaar" in html
+    del refused["language"]  # no language given: English
+    assert '<p class="nr-closest-label">Closest articles:</p>' in render.answer_html(refused)
+
+
 @pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
 @pytest.mark.parametrize(
     ("body", "message"),

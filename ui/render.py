@@ -12,6 +12,7 @@ from html import escape
 from urllib.parse import quote
 
 from index.records import Article
+from rag import refusal
 from rag.citations import RENUMBERED
 from ui.filters import describe
 
@@ -83,7 +84,8 @@ def refusal_html(answer: dict) -> str:
         f' <span class="nr-meta">{_meta(a.get("source"), a.get("date"))}</span></li>'
         for a in answer.get("closest", [])
     )
-    closest = f'<p class="nr-closest-label">Closest articles:</p><ul class="nr-closest">{items}</ul>' if items else ""
+    label = escape(refusal.closest_label(answer.get("language", "en")))
+    closest = f'<p class="nr-closest-label">{label}</p><ul class="nr-closest">{items}</ul>' if items else ""
     return (
         f'<div class="nr-refusal"><p class="nr-refusal-text">{_text(answer["answer"])}</p>'
         f"{filter_html(answer)}{coverage_html(answer.get('coverage'))}{closest}</div>"
