@@ -1,5 +1,6 @@
 """Retrieval for answering: hybrid search (dense + BM25, reciprocal rank fusion), filters, near-duplicate
-collapse, and an optional character budget (the answer chain focuses passages itself: `rag.focus`).
+collapse, and an optional character budget (the answer chain focuses passages itself: `rag.focus`). `HybridRetriever`
+offers the same search to LangChain chains.
 
 `Retrieval.dense` keeps the dense hits with their cosine similarities: the evidence the refusal threshold
 (`rag.refusal.relevant`) is calibrated on. Fusion decides the order, not those numbers.
@@ -97,21 +98,35 @@ def retrieve(
 
 
 class HybridRetriever(BaseRetriever):
-    """The same retrieval as a LangChain retriever (for LCEL chains and LangChain users)."""
+    """`retrieve` as a LangChain retriever, to plug newsrag's hybrid search into your own LCEL chains.
 
-    store: Any
+    `invoke(query)` returns up to `k` Documents, best first, one per passage: `page_content` is the passage
+    text, `id` its chunk id, and `metadata` has `article_id`, `title`, `date`, `url`, `source`, `lang`
+    (None when the article has none), `chunk_id`, `chunk_index`, `score` (the passage's dense cosine
+    similarity, 0.0 for a passage only BM25 found) and `start`/`end` (its character offsets in the article
+    text). `k`, `depth`, `budget_chars` and `filters` mean what they mean for `retrieve`.
+
+    Not done here: the answer chain's steps around retrieval (`rag.answer.Assistant`): the refusal gate,
+    dates read from the question, "latest" questions, and focusing passages on their best sentences.
+    """
+
+    store: Any  # index.store.HybridStore
     k: int = 4
+    depth: int = 20
     budget_chars: int | None = None
+    filters: Filters | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        result = retrieve(self.store, query, k=self.k, budget_chars=self.budget_chars)
+        found = retrieve(
+            self.store, query, k=self.k, depth=self.depth, budget_chars=self.budget_chars, filters=self.filters
+        )
         return [
             Document(
-                page_content=h.text,
-                id=h.chunk_id,
-                metadata={k: v for k, v in asdict(h).items() if k != "text" and v is not None},
+                page_content=hit.text,
+                id=hit.chunk_id,
+                metadata={name: value for name, value in asdict(hit).items() if name != "text"},
             )
-            for h in result.hits
+            for hit in found.hits
         ]
