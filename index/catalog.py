@@ -215,6 +215,12 @@ class Catalog:
         kept = [w for w in words if df[w] <= limit]
         return kept or sorted(words, key=df.__getitem__)[:KEEP_RAREST]
 
+    def chunk_metadatas(self, limit: int | None = None) -> list[dict]:
+        """The metadata of the first `limit` chunks (all when None), in the order they were stored."""
+        count = -1 if limit is None else limit  # SQLite: a negative LIMIT is none
+        rows = self._db.execute("SELECT metadata FROM chunks ORDER BY rowid LIMIT ?", (count,))
+        return [json.loads(meta) for (meta,) in rows]
+
     def count_chunks(self) -> int:
         return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 

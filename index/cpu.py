@@ -1,7 +1,7 @@
 """What this machine's CPU is: its model name and the vector extensions the int8 encoder and llama.cpp use.
 
 Read from /proc/cpuinfo, so only Linux says more than `platform` does. Used to key the encoder calibration
-(`index.encoder_choice`) and to describe the machine in `newsrag bench` (`rag.bench_machine`, `rag.bench_stats`).
+(`index.encoder_choice`) and to describe the machine in `newsrag bench` (`rag.bench.machine`, `rag.bench.stats`).
 Not handled: cores, memory and load, or measuring anything.
 """
 

@@ -30,6 +30,7 @@ from index.records import Hit
 log = logging.getLogger(__name__)
 
 STORE_SCHEMA = 1
+MAX_VECTOR_BATCH = 4096  # rows per Chroma write in `HybridStore.add_vectors` (the client's limit, if lower)
 
 
 def chroma_client(home: Path, url: str | None) -> Any:
@@ -60,13 +61,19 @@ def chroma_client(home: Path, url: str | None) -> Any:
 
 
 class HybridStore(VectorStore):
-    """Chroma + catalog behind one `VectorStore`; `dense()` and `bm25()` return `Hit`s."""
+    """Chroma + catalog behind one `VectorStore`; `dense()` and `bm25()` return `Hit`s.
 
-    def __init__(self, chroma: Any, catalog: Catalog, embeddings: Embeddings, store_id: str) -> None:
+    `client` is the chromadb client of the collection (its batch limit bounds `add_vectors`' writes).
+    """
+
+    def __init__(
+        self, chroma: Any, catalog: Catalog, embeddings: Embeddings, store_id: str, client: Any = None
+    ) -> None:
         self.chroma = chroma
         self.catalog = catalog
         self._embeddings = embeddings
         self.store_id = store_id
+        self.client = client
 
     @property
     def embeddings(self) -> Embeddings:
@@ -80,6 +87,21 @@ class HybridStore(VectorStore):
             (i, d.metadata["article_id"], d.page_content, d.metadata) for i, d in zip(ids, documents)
         )
         return list(ids)
+
+    def add_vectors(self, ids: list[str], vectors: list[Any], texts: list[str], metadatas: list[dict]) -> None:
+        """Add chunks whose vectors are already computed (copies of stored chunks, say) to Chroma and the
+        catalog, as they are: the embedder is not called. `texts` are the embedded texts, as `add_documents`
+        stores them; each metadata needs its `article_id`."""
+        batch = MAX_VECTOR_BATCH
+        if self.client is not None:
+            batch = min(batch, self.client.get_max_batch_size())
+        collection = self.chroma._collection  # noqa: SLF001 - langchain-chroma adds only vectors it computes
+        for first in range(0, len(ids), batch):
+            part = slice(first, first + batch)
+            collection.add(
+                ids=ids[part], embeddings=vectors[part], documents=texts[part], metadatas=metadatas[part]
+            )
+        self.catalog.upsert_chunks((i, m["article_id"], t, m) for i, t, m in zip(ids, texts, metadatas))
 
     def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, **kwargs: Any) -> list[str]:
         texts = list(texts)
@@ -216,7 +238,7 @@ def open_store(
         catalog = Catalog(catalog_path)
         catalog.set_meta("store_id", store_id)
         catalog.set_meta("embed_model", model_name)
-    return HybridStore(chroma, catalog, embeddings, store_id)
+    return HybridStore(chroma, catalog, embeddings, store_id, client=client)
 
 
 def _get_collection(client: Any, name: str, where: str) -> Any:

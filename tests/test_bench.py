@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from rag import bench
-from rag.bench_stats import (
+from rag.bench import runner
+from rag.bench.stats import (
     contention,
     latency_summary,
     median_of,
     others_share,
-    percentile,
     rate,
     ratio,
     targets,
 )
+from rag.evaluation.metrics import percentile
 from tests.conftest import CORPUS
 
 REQUIRED = (
@@ -36,12 +36,9 @@ LLM_KEYS = ("prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s")
 
 @pytest.fixture
 def cli():
-    """The newsrag group with the bench command (registered by ui/cli.py once the lead wires it in)."""
-    from rag.bench_cli import bench as bench_command
+    """The newsrag group, with its bench command."""
     from ui.cli import cli as group
 
-    if "bench" not in group.commands:
-        group.add_command(bench_command)
     return group
 
 
@@ -57,11 +54,17 @@ def test_percentile_interpolates_like_numpy():
     assert percentile([7.0], 95) == 7.0
 
 
-def test_percentile_rejects_empty_and_out_of_range():
-    with pytest.raises(ValueError, match="at least one value"):
-        percentile([], 50)
+def test_percentile_of_nothing_is_none_and_out_of_range_an_error():
+    assert percentile([], 50) is None
     with pytest.raises(ValueError, match="between 0 and 100"):
         percentile([1.0], 101)
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        percentile([], -1)
+
+
+def test_latency_summary_rejects_no_latencies():
+    with pytest.raises(ValueError, match="at least one latency"):
+        latency_summary([])
 
 
 def test_latency_summary_in_milliseconds():
@@ -122,7 +125,7 @@ def test_targets_met_not_met_and_unmeasured():
 
 
 def test_rounded_keeps_shape():
-    assert bench.rounded({"a": [1.234567, {"b": 2.0000001}], "c": "x", "d": 3}) == {
+    assert runner.rounded({"a": [1.234567, {"b": 2.0000001}], "c": "x", "d": 3}) == {
         "a": [1.2346, {"b": 2.0}],
         "c": "x",
         "d": 3,
@@ -133,17 +136,49 @@ def test_rounded_keeps_shape():
 
 
 def test_run_phase_returns_result_and_child_usage():
-    from rag.bench_stats import machine
+    from rag.bench.stats import machine
 
-    result, stats = bench.run_phase(machine, cores=2)
+    result, stats = runner.run_phase(machine, cores=2)
     assert result["cores"] >= 1
     assert stats["peak_rss_mb"] > 0 and stats["wall_s"] > 0 and stats["cpu_s"] > 0
     assert set(stats) >= {"wall_s", "cpu_s", "peak_rss_mb", "others_cpu_share", "loadavg_before"}
 
 
 def test_run_phase_raises_the_childs_error():
-    with pytest.raises(ValueError, match="at least one value"):
-        bench.run_phase(percentile, [], 50, cores=2)
+    with pytest.raises(ValueError, match="at least one latency"):
+        runner.run_phase(latency_summary, [], cores=2)
+
+
+# --- growing a store from its own vectors (real Chroma, fake embedder)
+
+
+def test_grow_copies_stored_vectors_without_the_embedder(fake_ingest, monkeypatch: pytest.MonkeyPatch):
+    from index.records import Article
+    from index.store import HybridStore
+    from rag.bench import retrieval
+
+    text = " ".join(f"Zin {j} over de besprekingen in Moskou en wat woorden erbij." for j in range(12))
+    articles = [Article(id=f"art-{i}", title=f"Artikel {i}", lang="nl", text=text) for i in range(3)]
+    _, store = fake_ingest(articles)
+    rows = retrieval.source_rows(store)
+    n = len(rows["ids"])
+    assert n == store.count() and rows["ids"] == sorted(rows["ids"]) and len(rows["embeddings"]) == n
+
+    def no_embedding(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the embedder was called")
+
+    monkeypatch.setattr(store.embeddings, "embed_documents", no_embedding)
+    monkeypatch.setattr("index.store.MAX_VECTOR_BATCH", 2)  # several writes per batch of the bench
+    added, _ = retrieval.grow(store, rows, 3 * n + 1, progress=False)
+    assert added == 2 * n + 1
+    assert store.count() == store.catalog.count_chunks() == 3 * n + 1
+    first = rows["ids"][0]
+    assert {f"{first}~1", f"{first}~2", f"{first}~3"} <= set(store.catalog.chunk_ids())
+    assert retrieval.grow(store, rows, n, progress=False) == (0, 0.0)
+    every = store.catalog.chunk_metadatas()
+    assert len(every) == 3 * n + 1 and all("article_id" in m for m in every)
+    assert store.catalog.chunk_metadatas(limit=2) == every[:2]
+    assert isinstance(store, HybridStore) and store.client is not None
 
 
 # --- the report's shape, with every phase faked
@@ -175,8 +210,8 @@ def _fake_phase(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[s
 def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     from index.settings import Settings
 
-    monkeypatch.setattr(bench, "run_phase", _fake_phase)
-    report = bench.run_bench(Settings(), bench.BenchOptions(corpus=CORPUS, sizes=(1000, 100000), progress=False))
+    monkeypatch.setattr(runner, "run_phase", _fake_phase)
+    report = runner.run_bench(Settings(), runner.BenchOptions(corpus=CORPUS, sizes=(1000, 100000), progress=False))
     for key in REQUIRED:
         assert report[key] > 0, key
     assert report["ingest_vs_encoder"] == pytest.approx(2.0 / 3.0, abs=1e-3)  # 6 chunks in 3 s vs 6 in 2 s
@@ -203,9 +238,9 @@ def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_skipped_phases_leave_their_targets_unmeasured(monkeypatch: pytest.MonkeyPatch):
     from index.settings import Settings
 
-    monkeypatch.setattr(bench, "run_phase", _fake_phase)
-    options = bench.BenchOptions(corpus=CORPUS, skip=frozenset({"encoder", "reference", "retrieval", "llm"}))
-    report = bench.run_bench(Settings(), options)
+    monkeypatch.setattr(runner, "run_phase", _fake_phase)
+    options = runner.BenchOptions(corpus=CORPUS, skip=frozenset({"encoder", "reference", "retrieval", "llm"}))
+    report = runner.run_bench(Settings(), options)
     assert "encoder_passages_per_s" not in report and "retrieval" not in report
     assert report["targets"]["ingest_vs_encoder"]["met"] is None
     assert report["targets"]["reingest_fraction"]["met"] is True
@@ -214,10 +249,10 @@ def test_skipped_phases_leave_their_targets_unmeasured(monkeypatch: pytest.Monke
 def test_a_failed_phase_keeps_the_other_figures(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     def failing_llm(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[str, Any]]:
         if fn.__name__ == "llm":
-            raise bench.BenchError("The benchmark phase llm died (exit code -15); see above.")
+            raise runner.BenchError("The benchmark phase llm died (exit code -15); see above.")
         return _fake_phase(fn, *args, cores=cores)
 
-    monkeypatch.setattr(bench, "run_phase", failing_llm)
+    monkeypatch.setattr(runner, "run_phase", failing_llm)
     out = tmp_path / "out.json"
     result = CliRunner().invoke(cli, ["bench", "--corpus", str(CORPUS), "--json", str(out), "--sizes", "1000"])
     assert result.exit_code == 1
@@ -227,7 +262,7 @@ def test_a_failed_phase_keeps_the_other_figures(cli, monkeypatch: pytest.MonkeyP
 
 
 def test_cli_writes_json_and_prints_table(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setattr(bench, "run_phase", _fake_phase)
+    monkeypatch.setattr(runner, "run_phase", _fake_phase)
     out = tmp_path / "out.json"
     result = CliRunner().invoke(cli, ["bench", "--corpus", str(CORPUS), "--json", str(out), "--sizes", "1000"])
     assert result.exit_code == 0, result.output
@@ -235,8 +270,26 @@ def test_cli_writes_json_and_prints_table(cli, monkeypatch: pytest.MonkeyPatch, 
     assert json.loads(out.read_text())["retrieval"]["1000"]["hybrid"]["p95_ms"] == 9.0
 
 
+def test_the_llm_questions_get_corpus_here_as_their_sample(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """No source checkout is assumed: the sample corpus is corpus/ in the current folder, or --llm-corpus."""
+    given: list[Any] = []
+
+    def recording(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        if fn.__name__ == "llm":  # (settings, store home, sample corpus, questions, max tokens, progress)
+            given.append(args[2])
+        return _fake_phase(fn, *args, cores=cores)
+
+    monkeypatch.setattr(runner, "run_phase", recording)
+    args = ["bench", "--corpus", str(CORPUS), "--skip", "encoder", "--skip", "reference", "--skip", "retrieval"]
+    assert CliRunner().invoke(cli, args).exit_code == 0  # the tests run in tmp_path, without corpus/
+    (tmp_path / "corpus").mkdir()
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert CliRunner().invoke(cli, [*args, "--llm-corpus", str(CORPUS)]).exit_code == 0
+    assert given == [None, (tmp_path / "corpus").resolve(), CORPUS]
+
+
 def test_cpu_flags_summarise_the_vector_extensions():
-    from rag.bench_machine import cpu_flags
+    from index.cpu import cpu_flags
 
     zen3 = "processor\t: 0\nflags\t\t: fpu sse4_2 avx f16c fma avx2 bmi2\n"
     got = cpu_flags(zen3)
@@ -248,7 +301,7 @@ def test_cpu_flags_summarise_the_vector_extensions():
 
 
 def test_encoder_choice_says_why():
-    from rag.bench_machine import encoder_choice
+    from rag.bench.machine import encoder_choice
 
     assert encoder_choice("multilingual-e5-small", "auto")["chosen"] == "onnx-int8"
     assert encoder_choice("some/other-model", "auto") == {

@@ -145,7 +145,7 @@ def test_only_the_built_in_model_is_calibrated(cache: Path) -> None:
 
 
 def test_bench_cites_the_record_as_the_reason(cache: Path) -> None:
-    from rag.bench_machine import encoder_choice
+    from rag.bench.machine import encoder_choice
 
     fake_calibration(cache, {"onnx-int8": 30.0, "torch": 11.0})
     got = encoder_choice(E5_DEFAULT, "auto", cache, 2)
@@ -189,7 +189,7 @@ def test_real_calibration_is_recorded_and_auto_follows_it(tmp_path: Path) -> Non
     from index.models import ensure_e5
     from index.onnx_encoder import ensure_int8
     from index.settings import Settings
-    from rag.bench_machine import encoder_choice
+    from rag.bench.machine import encoder_choice
 
     settings = Settings()
     real = ensure_e5(settings.model_cache)

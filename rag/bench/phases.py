@@ -1,6 +1,6 @@
 """The ingestion phases of `newsrag bench`: raw encoder, `newsrag ingest`, re-ingest, and the LangChain
-tutorial reference pipeline. Each runs in a fresh process (`rag.bench.run_phase`) so that its peak RSS
-is its own, and returns a dict of plain numbers.
+tutorial reference pipeline. Each runs in a fresh process (`rag.bench.runner.run_phase`) so that its peak
+RSS is its own, and returns a dict of plain numbers.
 
 Every phase loads its model before the clock starts and encodes one short warm-up text (torch's first call
 allocates its thread pool and buffers), so the three throughputs compare the same steady state. The
@@ -9,7 +9,7 @@ chunking, embedding and writing Chroma + catalog + ingest records. Each also rep
 timed part (`cpu_seconds`, all threads): on a machine shared with other jobs, wall-clock ratios between
 phases run minutes apart mostly measure the neighbours, CPU-time ratios much less so.
 
-Not handled here: retrieval (`rag.bench_retrieval`) and the LLM (`rag.bench_llm`).
+Not handled here: retrieval (`rag.bench.retrieval`) and the LLM (`rag.bench.llm`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The local LLM phase of `newsrag bench`: five fixed questions about the shipped sample article.
 
 Each question goes through the answering path up to the model: `rag.retrieval.retrieve` on the bench store
-(the benchmark corpus plus the shipped corpus/, so the answer is there among realistic distractors), the
-passages focused on the question (`rag.focus`, timed as `focus_s`), the prompt of `rag.prompts` (fixed
-system prompt + sources + question), and the real chat model of
+(the benchmark corpus plus the sample corpus it is given, the shipped corpus/, so the answer is there among
+realistic distractors), the passages focused on the question (`rag.focus`, timed as `focus_s`), the prompt
+of `rag.prompts` (fixed system prompt + sources + question), and the real chat model of
 `rag.factory.chat_model` streamed as `Assistant` streams it. Refusal and citation checks are skipped: they
 decide what is shown, not how fast the model is.
 
@@ -13,10 +13,12 @@ each question the KV cache is cut back to that fixed prefix, so a question never
 one's passages (the five are about one article and often retrieve the same ones): each TTFT is that of a
 question on a new subject, with only the fixed prefix reused.
 
-Token figures come from llama.cpp's own counters (`llama_perf_context`), reset per question:
+Token figures come from llama.cpp's own counters (`llama_perf_context` on `Llama.ctx`), reset per question:
 `ttft_s` and `total_s` run from the question (retrieval and focusing included; `model_ttft_s` is the model's
 part); prompt tokens/s = prompt tokens evaluated / prompt evaluation time; generated tokens/s = tokens decoded
-after the first / (total - time to first token), i.e. what a reader watching the stream sees.
+after the first / (total - time to first token), i.e. what a reader watching the stream sees. The tokens in
+the KV cache are llama-cpp-python's `Llama.eval_tokens`; cutting the cache back sets `Llama.n_tokens`, as
+llama-cpp-python's own prefix reuse does.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from index.settings import Settings
-from rag.bench_stats import median_of, rate
+from rag.bench.stats import median_of, rate
 from rag.focus import focused_sources
 from rag.language import detect_language
 from rag.prompts import answer_messages
@@ -43,12 +45,6 @@ QUESTIONS = (
 WARM_UP = "Which countries lead the Minsk group of the OSCE?"
 
 
-def shipped_corpus() -> Path | None:
-    """The sample corpus/ folder of the project checkout, when there is one."""
-    path = Path(__file__).resolve().parents[1] / "corpus"
-    return path if path.is_dir() else None
-
-
 def llm(
     settings: Settings,
     store_home: Path,
@@ -57,14 +53,15 @@ def llm(
     max_tokens: int,
     progress: bool,
 ) -> dict[str, Any]:
+    """The questions on the store in `store_home`, after ingesting `extra_corpus` into it (when given)."""
     from tqdm import tqdm
 
     from index import factory
     from index.chunking import hf_token_starts
     from index.ingest import ingest, record_manager
     from index.loaders import load_articles
-    from rag.answer import embedding_scorer
     from rag.factory import chat_model
+    from rag.scoring import embedding_scorer
 
     began = time.perf_counter()
     settings = settings.model_copy(update={"home": store_home, "llm_max_tokens": max_tokens})
@@ -86,7 +83,7 @@ def llm(
 
     llama = model.client.llama  # rag.llms.SharedLlama -> llama_cpp.Llama
     warm = generate(model, answer_messages(WARM_UP, [], "en"), max_tokens=1)
-    warm_ids = list(llama._input_ids)  # the tokens now in the KV cache
+    warm_ids = list(llama.eval_tokens)  # the tokens now in the KV cache
     fixed: int | None = None
     score = embedding_scorer(embeddings)
     rows = []
@@ -94,7 +91,7 @@ def llm(
         if fixed is not None:
             llama.n_tokens = min(llama.n_tokens, fixed)  # keep only the fixed prefix in the KV cache
         rows.append(ask(model, store, score, settings, question))
-        ids = list(llama._input_ids)
+        ids = list(llama.eval_tokens)
         fixed = next((i for i, (a, b) in enumerate(zip(warm_ids, ids)) if a != b), min(len(warm_ids), len(ids)))
     lavrov = next((r for r in rows if r["question"] == LAVROV), None)
     return {
@@ -152,7 +149,7 @@ def generate(model: Any, messages: list[Any], max_tokens: int | None = None) -> 
     import llama_cpp
 
     llama = model.client.llama
-    ctx = llama._ctx.ctx  # llama-cpp-python keeps the llama.cpp context here
+    ctx = llama.ctx  # the llama.cpp context, for its performance counters
     llama_cpp.llama_perf_context_reset(ctx)
     parts: list[str] = []
     ttft = None

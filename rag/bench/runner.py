@@ -3,14 +3,14 @@
 Phases, in order, each in a fresh Python process so that its peak RSS (`ru_maxrss`) and
 CPU time are its own; their figures come back as plain dicts:
 
-1. encoder   - sentence-transformers `encode` of the chunk texts ingest will embed (`rag.bench_phases`)
+1. encoder   - sentence-transformers `encode` of the chunk texts ingest will embed (`rag.bench.phases`)
 2. ingest    - `newsrag ingest` into a fresh temporary store
 3. reingest  - the same again, unchanged: everything skipped
 4. reference - the LangChain tutorial pipeline on the same articles
 5. retrieval_N - per size N, ascending: grow a second store to N chunks with stored vectors, time queries
-                 (`rag.bench_retrieval`); serving_N - open it afresh as a server does: `newsrag stats`
+                 (`rag.bench.retrieval`); serving_N - open it afresh as a server does: `newsrag stats`
                  time, size on disk, resident memory after queries
-6. llm       - five fixed questions through retrieval, the real prompt and the local model (`rag.bench_llm`)
+6. llm       - five fixed questions through retrieval, the real prompt and the local model (`rag.bench.llm`)
 
 While a phase runs, /proc/stat tells how much CPU the rest of the machine used (`others_cpu_share`): a
 benchmark on a shared machine is reported as contended rather than silently slow. Everything is written
@@ -35,8 +35,11 @@ from typing import Any
 
 from index.errors import NewsragError
 from index.settings import Settings
-from rag import bench_llm, bench_machine, bench_phases, bench_retrieval
-from rag.bench_stats import (
+from rag.bench import llm as bench_llm
+from rag.bench import machine as bench_machine
+from rag.bench import phases as bench_phases
+from rag.bench import retrieval as bench_retrieval
+from rag.bench.stats import (
     contention,
     cpu_busy_seconds,
     load_average,
@@ -69,6 +72,9 @@ class BenchOptions:
     queries: int = 100
     llm_questions: int = len(bench_llm.QUESTIONS)
     llm_max_tokens: int | None = None  # None: the settings' llm_max_tokens
+    # added to the store of the LLM questions, which are about its sample article (the shipped corpus/);
+    # None: the benchmark corpus alone
+    llm_corpus: Path | None = None
     skip: frozenset[str] = field(default_factory=frozenset)
     progress: bool = True
 
@@ -91,16 +97,16 @@ def run_phase(fn: Callable[..., dict[str, Any]], *args: Any, cores: int) -> tupl
 
     A plain subprocess rather than multiprocessing: "spawn" re-imports the caller's main module, which
     breaks under scripts without a main guard, and "fork" would inherit the parent's memory (and torch's
-    thread pool), making peak RSS meaningless.
+    thread pool), making peak RSS meaningless. The child gets this process's `sys.path`, so it imports
+    `fn` from where this process did, whether newsrag is installed or run from a folder on the path.
     """
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     loadavg = load_average()
     busy = cpu_busy_seconds()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsrag-phase-") as tmp:
         out = Path(tmp) / "result.pickle"
-        code = f"from rag.bench import _child; _child({str(out)!r})"
+        code = f"from rag.bench.runner import _child; _child({str(out)!r})"
         done = subprocess.run([sys.executable, "-c", code], input=pickle.dumps((fn, args)), env=env, check=False)
         if not out.exists():
             raise BenchError(f"The benchmark phase {fn.__name__} died (exit code {done.returncode}); see above.")
@@ -121,7 +127,7 @@ def run_phase(fn: Callable[..., dict[str, Any]], *args: Any, cores: int) -> tupl
 
 
 def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback | None = None) -> dict[str, Any]:
-    """Run every phase not in `options.skip` and return the report (see `rag.bench_cli` for the JSON keys)."""
+    """Run every phase not in `options.skip` and return the report (see `rag.bench.report` for the JSON keys)."""
     notify = on_phase or (lambda name, status, stats: None)
     corpus = options.corpus.resolve()
     encoder = (settings.embed_model, settings.embed_backend, settings.model_cache, settings.threads)
@@ -235,7 +241,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                 bench_llm.llm,
                 store_settings,
                 work / "store",
-                bench_llm.shipped_corpus(),
+                options.llm_corpus,
                 options.llm_questions,
                 options.llm_max_tokens or settings.llm_max_tokens,
                 options.progress,

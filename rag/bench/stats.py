@@ -1,12 +1,12 @@
-"""Numbers for `newsrag bench`: percentiles, latency summaries, the issue's targets, and the machine.
+"""Numbers for `newsrag bench`: latency summaries, the issue's targets, and the machine.
 
 Pure functions over plain numbers and dicts, so they are tested without models. Not handled here: running
-anything or measuring time (`rag.bench` and its phase modules do that).
+anything or measuring time (`rag.bench.runner` and its phase modules do that), and percentiles: the bench
+takes `newsrag eval`'s (`rag.evaluation.metrics.percentile`).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import statistics
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from index.cpu import cpu_model
+from rag.evaluation.metrics import percentile
 
 # The targets of issue 7 ("Performance: a benchmark command, and make it fast on 2 cores").
 TARGET_INGEST_VS_ENCODER = 0.9  # at least, chunks/s of ingest over passages/s of the raw encoder
@@ -31,24 +32,16 @@ TARGET_ARCHIVE_GROWTH = 2.0  # at most, hybrid p95 at ARCHIVE_SIZE over hybrid p
 TARGET_SERVING_RSS_MB = 6144.0  # at most (6 GB), resident memory serving ARCHIVE_SIZE chunks
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) with linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        raise ValueError("Expected at least one value to take a percentile of, got none")
-    if not 0.0 <= q <= 100.0:
-        raise ValueError(f"Expected a percentile between 0 and 100, got {q}")
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
 def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
     """p50/p95 (and mean, max, count) in milliseconds of per-query latencies given in seconds."""
+    if not seconds:
+        raise ValueError("Expected at least one latency to summarise, got none")
     ms = [s * 1000.0 for s in seconds]
+    p50, p95 = percentile(ms, 50), percentile(ms, 95)
+    assert p50 is not None and p95 is not None  # there are values
     return {
-        "p50_ms": round(percentile(ms, 50), 3),
-        "p95_ms": round(percentile(ms, 95), 3),
+        "p50_ms": round(p50, 3),
+        "p95_ms": round(p95, 3),
         "mean_ms": round(statistics.fmean(ms), 3),
         "max_ms": round(max(ms), 3),
         "n": len(ms),

@@ -1,4 +1,4 @@
-"""`newsrag bench`: the benchmark command (phases in `rag.bench`), its table and its JSON file.
+"""The report of `newsrag bench`: its JSON keys, the JSON file, the table and the closing line.
 
 JSON keys (besides machine, settings, per-phase details): `encoder_passages_per_s`, `ingest_seconds`,
 `ingest_articles_per_s`, `ingest_chunks_per_s`, `ingest_vs_encoder`, `reference_articles_per_s`,
@@ -9,6 +9,8 @@ JSON keys (besides machine, settings, per-phase details): `encoder_passages_per_
 followed the record of `newsrag prepare`)}, "llama_cpp": llama.cpp's system info, ...},
 `llm` -> {"prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s", "lavrov_ttft_s", ...},
 `peak_rss_mb` -> {phase: MB}, `contention`, `targets` -> {name: {"value", "target", "met"}}.
+
+Not handled here: running the phases (`rag.bench.runner`) or printing anything (the command in `ui/cli.py`).
 """
 
 from __future__ import annotations
@@ -17,101 +19,33 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
 
-from index.settings import Settings
-
-
-def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in value.split(",") if s.strip())
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated chunk counts like 1000,10000, got {value!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise click.BadParameter(f"expected positive chunk counts, got {value!r}")
-    return sizes
+def write_json(report: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
 
 
-@click.command()
-@click.option(
-    "--corpus",
-    type=click.Path(path_type=Path, exists=True),
-    default=None,
-    help="File or folder to benchmark on (default: NEWSRAG_CORPUS, i.e. corpus/).",
-)
-@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), help="Write all figures here.")
-@click.option("--sizes", default="1000,10000,100000,1000000", callback=_sizes, hidden=True,
-              help="Store sizes (chunks) for the retrieval latencies.")
-@click.option("--queries", type=click.IntRange(5, 10_000), default=100, hidden=True,
-              help="Timed queries per mode and size.")
-@click.option("--llm-questions", type=click.IntRange(1, 5), default=5, hidden=True,
-              help="How many of the five questions.")
-@click.option("--llm-max-tokens", type=click.IntRange(1, 4096), default=None, hidden=True,
-              help="Most tokens per answer (default: NEWSRAG_LLM_MAX_TOKENS).")
-@click.option("--skip", type=click.Choice(["encoder", "reference", "retrieval", "llm"]), multiple=True, hidden=True,
-              help="Leave out a phase (repeatable).")
-@click.pass_obj
-def bench(
-    settings: Settings,
-    corpus: Path | None,
-    json_path: Path | None,
-    sizes: tuple[int, ...],
-    queries: int,
-    llm_questions: int,
-    llm_max_tokens: int | None,
-    skip: tuple[str, ...],
-) -> None:
-    """Measure ingestion, retrieval and the local LLM on a corpus, in temporary stores.
-
-    Raw encoder vs `newsrag ingest` vs LangChain's tutorial pipeline, re-ingest, dense/BM25/hybrid
-    latency at 1k/10k/100k/1M chunks (with the store's size, memory and `newsrag stats` time), LLM speed on five fixed questions, peak memory per phase, and the
-    performance targets, with the CPU's vector flags, the encoder backend and llama.cpp's build. Your own
-    store is not touched. Needs about 15 GB of free disk for the 1M-chunk store.
-
-    \b
-    Example:
-      newsrag bench
-      newsrag bench --corpus ../shared/corpora/dpg-nl-2019/articles.jsonl --json bench.json
-    """
-    from rich.console import Console
-
-    from rag.bench import BenchOptions, run_bench
-
-    console = Console(stderr=True)
-    options = BenchOptions(
-        corpus=corpus or settings.corpus,
-        sizes=sizes,
-        queries=queries,
-        llm_questions=llm_questions,
-        llm_max_tokens=llm_max_tokens,
-        skip=frozenset(skip),
+def phase_line(name: str, stats: dict[str, Any]) -> str:
+    """One finished phase: wall and CPU time, peak memory, and the CPU other processes took meanwhile."""
+    share = stats["others_cpu_share"]
+    busy = f", other processes used {share:.0%} of the CPU" if share is not None else ""
+    return (
+        f"{name}: {stats['wall_s']:.1f} s wall, {stats['cpu_s']:.1f} s CPU, "
+        f"peak RSS {stats['peak_rss_mb']:.0f} MB{busy}"
     )
-    if not options.corpus.exists():
-        raise click.BadParameter(f"{options.corpus} does not exist", param_hint="--corpus")
 
-    def on_phase(name: str, status: str, stats: dict[str, Any] | None) -> None:
-        if status == "start":
-            console.rule(f"[bold]{name}")
-        elif status == "failed":
-            console.print(f"[red]{name} failed[/]; the other phases go on")
-        elif stats is not None:
-            share = stats["others_cpu_share"]
-            busy = f", other processes used {share:.0%} of the CPU" if share is not None else ""
-            console.print(
-                f"{name}: {stats['wall_s']:.1f} s wall, {stats['cpu_s']:.1f} s CPU, "
-                f"peak RSS {stats['peak_rss_mb']:.0f} MB{busy}"
-            )
 
-    report = run_bench(settings, options, on_phase)
-    console.print(table(report))
-    if json_path is not None:
-        json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    if report.get("failed"):
-        failed = "; ".join(f"{name}: {error}" for name, error in report["failed"].items())
-        raise click.ClickException(f"Benchmark phases failed (the other figures are reported): {failed}")
+def failures(report: dict[str, Any]) -> str | None:
+    """The failed phases and their errors in one line; None when every phase ran."""
+    if not report.get("failed"):
+        return None
+    return "; ".join(f"{name}: {error}" for name, error in report["failed"].items())
+
+
+def summary(report: dict[str, Any], json_path: Path | None = None) -> str:
+    """The closing line: corpus size, ingest speed, targets met, contention, and where the figures went."""
     met = [t["met"] for t in report["targets"].values() if t["met"] is not None]
     contended = report["contention"]["contended"]
-    click.echo(
+    return (
         f"{report['articles']} articles, {report['chunks']} chunks: "
         f"ingest {report['ingest_chunks_per_s']:.1f} chunks/s, {sum(met)}/{len(met)} targets met"
         + (" (CONTENDED: other processes used the CPU; timings are distorted)" if contended else "")

@@ -2,7 +2,7 @@
 chosen (and why), and what llama.cpp was built to use. Figures from two machines compare only with these.
 
 The CPU flags come from `index.cpu` (the encoder calibration is keyed on the same CPU).
-Not handled here: cores, memory and load (`rag.bench_stats.machine`), or measuring anything.
+Not handled here: cores, memory and load (`rag.bench.stats.machine`), or measuring anything.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from index.cpu import cpu_flags  # moved to index (the calibration keys on it); re-exported for rag's callers
+from index.cpu import cpu_flags
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""Retrieval latency of `newsrag bench` at a given store size (one process per size, see `rag.bench`).
+"""Retrieval latency of `newsrag bench` at a given store size (one process per size, see `rag.bench.runner`).
 
 The store is grown by re-adding the chunks the ingest phase already embedded, under new ids, with their
-stored vectors: straight into the Chroma collection (`embeddings=`) and into the catalog (BM25), never
+stored vectors: into the Chroma collection and the catalog (BM25) by `HybridStore.add_vectors`, never
 through the embedder. Copy `n` of chunk `id` is stored as `id~n`. Sizes are reached in increasing order on
 one store, so 10k is the 1k store plus 9k more rows. Copies are exact: BM25 and dense scores of a copy
 equal its original's, which makes the result lists full of ties but costs the same as distinct chunks.
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from index.settings import Settings
-from rag.bench_stats import latency_summary
+from rag.bench.stats import latency_summary
 
 # Questions a reader of Dutch news asks, in English and Dutch; the corpus's own titles are added to them.
 FIXED_QUERIES = (
@@ -53,7 +53,7 @@ MODES = ("dense", "bm25", "hybrid")
 
 def source_rows(store: Any) -> dict[str, list]:
     """Every stored chunk of `store` with its vector, sorted by id (deterministic growth order)."""
-    got = store.chroma._collection.get(include=["embeddings", "documents", "metadatas"])
+    got = store.chroma.get(include=["embeddings", "documents", "metadatas"])
     order = sorted(range(len(got["ids"])), key=lambda i: got["ids"][i])
     return {key: [got[key][i] for i in order] for key in ("ids", "embeddings", "documents", "metadatas")}
 
@@ -68,8 +68,7 @@ def grow(store: Any, rows: dict[str, list], target: int, progress: bool) -> tupl
         raise ValueError("Expected embedded chunks to grow the store from, found none (empty corpus?)")
     if have >= target:
         return 0, 0.0
-    collection = store.chroma._collection  # write vectors as they are, without embedding
-    batch = min(4096, collection._client.get_max_batch_size())
+    batch = 4096  # rows per write (the store splits them further if Chroma takes fewer)
     started = time.perf_counter()
     with tqdm(total=target - have, unit="chunk", desc=f"grow to {target}", disable=not progress) as bar:
         for first in range(have, target, batch):
@@ -78,8 +77,7 @@ def grow(store: Any, rows: dict[str, list], target: int, progress: bool) -> tupl
             docs = [rows["documents"][i % n] for i in picks]
             metas = [rows["metadatas"][i % n] for i in picks]
             vectors = [rows["embeddings"][i % n] for i in picks]
-            collection.add(ids=ids, embeddings=vectors, documents=docs, metadatas=metas)
-            store.catalog.upsert_chunks((i, m["article_id"], d, m) for i, d, m in zip(ids, docs, metas))
+            store.add_vectors(ids, vectors, docs, metas)  # written as they are, without embedding
             bar.update(len(ids))
     return target - have, time.perf_counter() - started
 
@@ -127,17 +125,10 @@ def serving(settings: Settings, grow_home: Path, n_queries: int) -> dict[str, An
         stats.main(["--json"], obj=grown, standalone_mode=False)
     stats_s = time.perf_counter() - started
     store = factory.store(grown, factory.embedder(grown))
-    metas = [m for _, m in zip(range(5000), _metadatas(store))]
+    metas = store.catalog.chunk_metadatas(limit=5000)
     for q in queries({"metadatas": metas}, n_queries):
         search(store, q, k=K, mode="hybrid")
     return {"stats_seconds": stats_s, "store_bytes": store_size_bytes(grow_home), "rss_mb": rss_mb()}
-
-
-def _metadatas(store: Any) -> Any:
-    import json
-
-    for (meta,) in store.catalog._db.execute("SELECT metadata FROM chunks ORDER BY rowid"):  # noqa: SLF001
-        yield json.loads(meta)
 
 
 def retrieval(
