@@ -102,7 +102,8 @@ class Assistant:
         turns = self._turns(history)
         search = retrieval_query(question, turns)
         t = time.perf_counter()
-        found, applied = self._retrieve(search, question, language, filters)
+        latest = asks_for_latest(question)  # "latest", "nu", "so far": the newest reports are preferred
+        found, applied = self._retrieve(search, question, language, filters, latest=latest)
         timings["retrieve"] = time.perf_counter() - t
 
         answer = Answer(question=question, answer="", refused=False, language=language, timings=timings)
@@ -166,7 +167,7 @@ class Assistant:
         )
         timings["verify"] = time.perf_counter() - t
         text = text.strip()
-        if conflict is None and ((applied and applied.get("from_question")) or asks_for_latest(question)):
+        if conflict is None and ((applied and applied.get("from_question")) or latest):
             # a question about time gets the date its answer holds at: the newest report it cites
             lead = as_of([c.date for c in citations], language)
             text = f"{lead} {text}" if lead else text
@@ -193,7 +194,7 @@ class Assistant:
         return question
 
     def _retrieve(
-        self, search: str, question: str, language: str, filters: Filters | None
+        self, search: str, question: str, language: str, filters: Filters | None, *, latest: bool = False
     ) -> tuple[Retrieval, dict | None]:
         """The passages, and the date filter read from the question when one narrowed the search: a day or a
         month the question names (`rag.periods.search_dates`) when the request set no dates, unless nothing
@@ -210,7 +211,7 @@ class Assistant:
                 if found.hits and refusal.relevant(found.dense, language, self.min_relevance, question):
                     applied = {"date_from": date_from, "date_to": date_to, "sources": list(narrowed.sources)}
                     return found, {**applied, "from_question": period.phrase}
-        if asks_for_latest(question):
+        if latest:
             # the newest reports of the story first: look deeper, then keep the newest relevant passages
             found = retrieve(self.store, search, k=2 * self.k, filters=filters)
             found.hits = newest_first(found.hits, self.k)
