@@ -1,6 +1,6 @@
 """When to refuse, and how to say it.
 
-Three kinds of evidence, because a prompt sentence does not make a 1.5B model refuse (it invents):
+Kinds of evidence, because a prompt sentence does not make a 1.5B model refuse (it invents):
 1. Retrieval: no passage's dense cosine similarity to the question reaches `MIN_RELEVANCE`, raised by
    `SAME_LANGUAGE_MARGIN` for passages in the question's own language (e5 scores a Dutch question
    against any Dutch text higher than an English one against the same text), and by `MISSING_NAME_MARGIN`
@@ -13,7 +13,8 @@ Three kinds of evidence, because a prompt sentence does not make a 1.5B model re
 2. The model says so (`NOT_FOUND`, or a sentence such as "the sources do not contain ...").
 3. The answer's own words (`rag.grounding`): every sentence states a name or number that no source states
    ("grounding"), the question asks for a number, date or name and the answer gives none ("kind"), or it
-   only restates the question ("echo"). Embedding support of a cited sentence is not used: on
+   only restates the question ("echo"); or, before the model is asked, a sentence closest to the question
+   says the detail is not known ("unknown", `rag.unknowns`). Embedding support of a cited sentence is not used: on
    `dpg-nl-qa` it refused answerable (43%) and unanswerable (53%) questions at about the same rate.
 """
 
@@ -43,6 +44,8 @@ MESSAGES = {
     "es": "Los artículos no contienen la respuesta a esta pregunta.",
     "it": "Gli articoli non contengono la risposta a questa domanda.",
 }
+# After a refusal by `rag.unknowns`: what the closest article says about the detail asked for.
+UNKNOWN = {"en": 'The closest article ("{title}") says: "{sentence}"', "nl": 'Het dichtstbijzijnde artikel ("{title}") zegt: "{sentence}"'}
 CLOSEST = {"en": "Closest articles:", "nl": "Dichtstbijzijnde artikelen:"}
 
 _MODEL_REFUSAL = re.compile(
@@ -87,6 +90,11 @@ def relevance_evidence(
 
 def message(language: str) -> str:
     return MESSAGES.get(language, MESSAGES["en"])
+
+
+def unknown_note(language: str, title: str, sentence: str) -> str:
+    """The sentence in which the closest article says the detail asked for is not known, quoted."""
+    return UNKNOWN.get(language, UNKNOWN["en"]).format(title=title or "untitled", sentence=sentence)
 
 
 def closest_label(language: str) -> str:

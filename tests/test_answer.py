@@ -228,7 +228,7 @@ def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():
     from rag.answer import attributed
     from rag.records import Source
 
-    text = "Er werden 31 burgers gedood. Er raakten 168 burgers gewond. Armenië verloor 376 soldaten."
+    text = "Er werden 31 burgers gedood. Er raakten 168 burgers gewond. Het weer was zonnig. Armenië verloor 376 soldaten."
     hit = Hit("c", 0.8, "a", 0, "T", "2020-10-10", None, None, "nl", text, 0, len(text))
 
     def score(claim: str, candidates: list[str]) -> list[float]:  # word overlap stands in for embeddings
@@ -239,6 +239,8 @@ def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():
     assert kept == "" and list(dropped.values()) == [["376"]]
     kept, _ = attributed("Er raakten 168 burgers gewond [1].", [Source(1, hit)], "Hoeveel gewonden?", "nl", score)
     assert kept == "Er raakten 168 burgers gewond [1]."
+    # the sentence next to the closest one counts (it often holds what the closest one announces)
+    assert attributed("Er werden 168 burgers gedood [1].", [Source(1, hit)], "Hoeveel doden?", "nl", score)[0]
     # what the conversation already named is no claim to attribute: only the new name is checked
     claim = "Er raakten 168 burgers gewond in Armenië [1]."
     assert attributed(claim, [Source(1, hit)], "En hoeveel gewonden?", "nl", score)[0] == ""

@@ -1,0 +1,75 @@
+"""Sentences in which an article says that something is not known (yet): the honest answer to a question
+about that detail is that the articles do not give it.
+
+News reports say so in set phrases: "Een naam wordt nog niet genoemd.", "Wanneer het proces begint, is nog
+onduidelijk.", "Yale has not disclosed the student's identity.", "The cause is being investigated." A 1.5B
+model asked for that detail does not say it is unknown: it fills the gap with a name or place from elsewhere
+in the passage. So when a sentence the model reads first (`rag.focus`: the ones closest to the question and
+the one after each), scoring within `UNKNOWN_MARGIN` of the closest, says a detail is unknown, the question is
+refused with that sentence as the evidence, before the model is asked.
+
+Separation on `dpg-nl-qa` (80 questions; the sentences the model reads first): such a sentence is there for 4
+of the 15 unanswerable questions and for 1 of the 65 answerable ones. The other unanswerable questions' articles
+say "a buyer is being sought" or "the run-off is on 21 April": not known, in words no pattern can tell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from index.sentences import split_sentences
+from rag.records import Source
+from rag.scoring import Scorer
+
+# How close to the question's best sentence an "unknown" sentence must score to refuse. On `dpg-nl-qa`
+# (see the module docstring) the unanswerable questions' unknown sentences were 0.007-0.033 below the best
+# sentence; among the 65 answerable questions one had an unknown sentence that close (0.003: "an unknown
+# number of miners were buried" where the question asked how many came out alive), another 0.127 below.
+UNKNOWN_MARGIN = 0.05
+
+# Dutch and English phrasings of "not known / not said / not made public / still to be decided".
+_UNKNOWN = re.compile(
+    r"\b(?:"
+    # Dutch
+    r"(?:nog\s+)?(?:on|niet\s+)duidelijk(?:heid)?|(?:nog\s+)?(?:on|niet\s+)bekend|onbekende?"
+    r"|(?:nog\s+)?niet\s+(?:bekendgemaakt|bekend\s*gemaakt|genoemd|vrijgegeven|gezegd|zeggen|vermeld|gemeld|bevestigd)"
+    r"|(?:wil|wilde|willen|kan|kon|konden|kunnen)\s+(?:\w+\s+){0,3}(?:nog\s+)?niet\s+(?:zeggen|vertellen|melden|bevestigen|ingaan)"
+    r"|geen\s+(?:verklaring|uitleg|namen?|mededelingen|details|bijzonderheden)"
+    r"|(?:geheim|geheime|geheimgehouden)|wordt\s+(?:nog\s+)?onderzocht|is\s+(?:nog\s+)?niets\s+bekend"
+    r"|zwijgt|zwegen|in\s+het\s+ongewisse"
+    # English
+    r"|unknown|unclear|not\s+(?:yet\s+)?(?:known|clear|disclosed|released|named|identified|revealed|confirmed|made\s+public)"
+    r"|undisclosed|unidentified|(?:declined|refused|would\s+not|could\s+not|did\s+not|does\s+not)\s+(?:to\s+)?"
+    r"(?:say|comment|disclose|reveal|confirm|name)|no\s+(?:explanation|details|comment)|secret"
+    r"|(?:is|are|was|were)\s+(?:still\s+)?being\s+investigated|remains?\s+to\s+be\s+seen"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+def says_unknown(sentence: str) -> bool:
+    """The sentence says something is not known, not disclosed or still undecided."""
+    return bool(_UNKNOWN.search(sentence))
+
+
+def unknown_detail(question: str, sources: Sequence[Source], score: Scorer, margin: float = UNKNOWN_MARGIN) -> dict | None:
+    """The evidence for refusing: the sentence of `sources` (what the model reads) that says a detail is
+    unknown and scores within `margin` of the sentence closest to `question`; None when there is none."""
+    sentences = [(s, s.text[a:b]) for s in sources for a, b in split_sentences(s.text, s.hit.lang)]
+    if not sentences:
+        return None
+    scores = score(question, [text for _, text in sentences])
+    best = max(scores)
+    for (source, text), value in sorted(zip(sentences, scores), key=lambda x: -x[1]):
+        if value < best - margin:
+            return None
+        if says_unknown(text):
+            return {
+                "sentence": text.strip(),
+                "article_id": source.hit.article_id,
+                "title": source.hit.title,
+                "gap": round(best - value, 4),
+                "margin": margin,
+            }
+    return None
