@@ -19,3 +19,7 @@ class StoreError(NewsragError):
 
 class InputError(NewsragError):
     """A request is invalid: empty or oversized question, bad filter."""
+
+
+class QuestionTooLong(InputError):
+    """The question is longer than the assistant's limit (the API answers 413)."""

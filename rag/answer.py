@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import HumanMessage
 
-from index.errors import InputError
+from index.errors import InputError, QuestionTooLong
 from index.sentences import split_sentences
 from index.store import HybridStore
 from rag import refusal
@@ -97,7 +97,7 @@ class Assistant:
     def stream(
         self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
     ) -> Iterator[str | Answer]:
-        question = self._validate(question)
+        question = self.validate(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         language = detect_language(question)
@@ -123,15 +123,13 @@ class Assistant:
             raw = extract(search, sources, self._scorer)
             yield renumber(raw, len(sources))[0]
         else:
-            sources = focused_sources(search, found.hits, self._scorer, self.budget_chars, self.focus_margin)
-            # relative dates ("gisteren", "dinsdag") get the day they name, from the article's date
-            sources = [replace(s, excerpt=annotate(s.text, s.hit.date, s.hit.lang)) for s in sources]
-            timings["focus"] = time.perf_counter() - t
+            sources = self._sources(search, found.hits, self.focus_margin)
             unknown = unknown_detail(search, sources, self._scorer)
             if unknown is not None:  # "a name has not been given": the honest answer is that none is known
                 log.info("refused: the closest sentences say the detail is unknown: %s", unknown["sentence"])
                 yield self._refuse(answer, found.candidates, started, "unknown", "", unknown)
                 return
+            timings["focus"] = time.perf_counter() - t
             parts: list[str] = []  # the model's own text; what is shown is renumbered on the fly
             for delta in self._generate(question, sources, language, turns, timings, parts):
                 if delta:
@@ -146,8 +144,7 @@ class Assistant:
             # may not resemble the question): ask again with the best sentences up to the budget, without
             # streaming the second draft
             log.info("%s check failed (%s): asking again with more of the passages", gate, evidence)
-            wider = focused_sources(search, found.hits, self._scorer, self.budget_chars, None)
-            wider = [replace(s, excerpt=annotate(s.text, s.hit.date, s.hit.lang)) for s in wider]
+            wider = self._sources(search, found.hits, None)
             retried: list[str] = []
             t_retry = time.perf_counter()
             for _ in self._generate(question, wider, language, turns, {}, retried):
@@ -191,12 +188,19 @@ class Assistant:
             self.llm.bind(max_tokens=1).invoke([*prefix_messages(), HumanMessage("Sources:")])
 
     # --- stages
-    def _validate(self, question: str) -> str:
+    def _sources(self, search: str, hits: list, margin: float | None) -> list[Source]:
+        """What the model reads (`rag.focus`), relative dates ("gisteren", "dinsdag") given the day they
+        name, from the article's date."""
+        sources = focused_sources(search, hits, self._scorer, self.budget_chars, margin)
+        return [replace(s, excerpt=annotate(s.text, s.hit.date, s.hit.lang)) for s in sources]
+
+    def validate(self, question: str) -> str:
+        """The question, stripped; InputError when it is empty, QuestionTooLong over the limit."""
         if not isinstance(question, str) or not question.strip():
             raise InputError("The question is empty; ask something about the articles.")
         question = question.strip()
         if len(question) > self.max_question_chars:
-            raise InputError(
+            raise QuestionTooLong(
                 f"The question is {len(question)} characters long; the limit is {self.max_question_chars}."
             )
         return question
@@ -308,6 +312,7 @@ class Assistant:
             answer.answer += " " + refusal.unknown_note(answer.language, evidence["title"], evidence["sentence"])
         answer.citations, answer.sentences = [], []
         answer.closest = list(seen.values())
+        answer.closest_label = refusal.closest_label(answer.language)
         answer.coverage = self.store.catalog.coverage()
         answer.timings["total"] = time.perf_counter() - started
         return answer

@@ -61,6 +61,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     sentences: list[SentenceCheck] = field(default_factory=list)
     closest: list[dict] = field(default_factory=list)  # on refusal: nearest articles (title, date, ...)
+    closest_label: str = ""  # on refusal: the heading above them, in the answer's language
     # on refusal: what was searched, `index.catalog.Catalog.coverage` (articles, first and last date, outlets)
     coverage: dict | None = None
     # on refusal: which gate refused ("retrieval", "model", "verification", ...), the model's draft answer

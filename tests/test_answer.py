@@ -261,3 +261,4 @@ def test_a_day_the_question_names_narrows_the_search_and_the_answer_says_so(make
     # a period nothing relevant is dated in: the whole archive is searched, and no filter is reported
     _, answer = run(bot, "Wie bemiddelde op 3 maart in Moskou?")
     assert answer.filters is None and not answer.refused
+

@@ -83,3 +83,4 @@ def test_the_assistant_refuses_before_asking_the_model(fake_ingest, fake_embeddi
     assert answer.refusal["evidence"]["sentence"] == "Een naam wordt nog niet genoemd."
     assert [c["article_id"] for c in answer.closest] == ["auction"]
     assert answer.answer.endswith('zegt: "Een naam wordt nog niet genoemd."')  # says what the article says
+    assert answer.closest_label == "Dichtstbijzijnde artikelen:"  # the widget and the chat show it as given

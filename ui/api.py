@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from index.errors import NewsragError
+from index.errors import InputError, NewsragError, QuestionTooLong
 from rag.answer import Assistant, Turn
 from rag.records import Answer
 from ui.disconnect import until_disconnected
@@ -55,12 +55,14 @@ def _turns(body: AskIn) -> list[Turn]:
 
 
 def _check_size(bot: Assistant, body: AskIn) -> None:
-    """413 for an oversized question; everything else the Assistant validates itself (422)."""
-    size = len(body.question.strip())
-    if size > bot.max_question_chars:
-        raise HTTPException(
-            413, f"The question is {size} characters long; the limit is {bot.max_question_chars}."
-        )
+    """413 for an oversized question (the Assistant's own check); everything else the Assistant validates
+    while answering (422)."""
+    try:
+        bot.validate(body.question)
+    except QuestionTooLong as exc:
+        raise HTTPException(413, str(exc)) from exc
+    except InputError:
+        pass
 
 
 def api_router(runtime: Runtime) -> APIRouter:

@@ -84,7 +84,7 @@ def refusal_html(answer: dict) -> str:
         f' <span class="nr-meta">{_meta(a.get("source"), a.get("date"))}</span></li>'
         for a in answer.get("closest", [])
     )
-    label = escape(refusal.closest_label(answer.get("language", "en")))
+    label = escape(answer.get("closest_label") or refusal.closest_label(answer.get("language", "en")))
     closest = f'<p class="nr-closest-label">{label}</p><ul class="nr-closest">{items}</ul>' if items else ""
     return (
         f'<div class="nr-refusal"><p class="nr-refusal-text">{_text(answer["answer"])}</p>'

@@ -127,6 +127,7 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     sentences: list[SentenceOut]
     closest: list[dict] = Field(description="On refusal: the nearest articles (article_id, title, date, ...).")
+    closest_label: str = Field("", description="On refusal: the heading above the closest articles, in the answer's language.")
     refusal: dict | None = Field(
         None, description="On refusal: the gate that refused, the model's draft answer and the gate's evidence."
     )
