@@ -118,17 +118,25 @@ class Assistant:
             return
 
         t = time.perf_counter()
+        wide_first = False  # the model reads the best sentences up to the budget from the start
         if self.llm is None:
             sources = [Source(n, hit) for n, hit in enumerate(found.hits, start=1)]
             raw = extract(search, sources, self._scorer)
             yield renumber(raw, len(sources))[0]
         else:
-            sources = self._sources(search, found.hits, self.focus_margin)
-            unknown = unknown_detail(search, sources, self._scorer)
+            wide = self._sources(search, found.hits, None)  # the best sentences up to the budget
+            sources = self._sources(search, found.hits, self.focus_margin) if self.focus_margin is not None else wide
+            unknown = unknown_detail(search, wide, self._scorer)
             if unknown is not None:  # "a name has not been given": the honest answer is that none is known
                 log.info("refused: the closest sentences say the detail is unknown: %s", unknown["sentence"])
                 yield self._refuse(answer, found.candidates, started, "unknown", "", unknown)
                 return
+            kind = asked_for(question) if self.focus_margin is not None else None
+            wide_first = kind is not None and not gives(" ".join(s.text for s in sources), kind, question)
+            if wide_first:
+                # the closest sentences hold no number, date or name beyond the question's, where one is
+                # asked for: they restate the question, and the answer is elsewhere in the passages
+                sources = wide
             timings["focus"] = time.perf_counter() - t
             parts: list[str] = []  # the model's own text; what is shown is renumbered on the fly
             for delta in self._generate(question, sources, language, turns, timings, parts):
@@ -139,12 +147,12 @@ class Assistant:
 
         t = time.perf_counter()
         kept, gate, evidence = self._check(raw, question, turns, sources, language)
-        if gate in RETRIED and self.llm is not None and self.focus_margin is not None:
+        if gate in RETRIED and self.llm is not None and self.focus_margin is not None and not wide_first:
             # the sentences closest to the question did not give a checked answer (the one that answers
             # may not resemble the question): ask again with the best sentences up to the budget, without
             # streaming the second draft
             log.info("%s check failed (%s): asking again with more of the passages", gate, evidence)
-            wider = self._sources(search, found.hits, None)
+            wider = wide
             retried: list[str] = []
             t_retry = time.perf_counter()
             for _ in self._generate(question, wider, language, turns, {}, retried):
@@ -372,7 +380,7 @@ def attributed(
         ranked = sorted(range(len(candidates)), key=lambda i: -sims[i])[:ATTRIBUTION_TOP]
         closest = [candidates[i] for i in ranked if sims[i] >= sims[ranked[0]] - ATTRIBUTION_MARGIN]
         # with the sentences around them: an answer restating the question's sentence takes its fact from
-        # the next one ("the friendly is in Eindhoven." "Australia is the opponent.")
+        # the next one ("The final is played in Zeewolde. Millbrook is the opponent.")
         near = {(n, j + d) for n, j, _ in closest for d in ATTRIBUTION_NEIGHBOURS if (n, j + d) in at}
         if states_all(Grounds([at[x] for x in sorted(near)]), found):
             kept.append(sentence)

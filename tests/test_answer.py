@@ -262,3 +262,25 @@ def test_a_day_the_question_names_narrows_the_search_and_the_answer_says_so(make
     _, answer = run(bot, "Wie bemiddelde op 3 maart in Moskou?")
     assert answer.filters is None and not answer.refused
 
+
+def test_closest_sentences_without_the_kind_of_fact_asked_for_are_widened_before_the_model_reads_them(
+    fake_ingest, fake_embeddings
+):
+    from tests.test_focus import overlap
+
+    class Recording(GenericFakeChatModel):
+        prompts: list = []
+
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            self.prompts.append(messages[-1].content)
+            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    _, store = fake_ingest(ARTICLES[:1])
+    llm = Recording(messages=iter(["Lavrov bemiddelde tien uur lang [1]."]))
+    bot = Assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=-1.0, focus_margin=0.03)
+    bot._scorer = overlap  # word overlap: the sentence restating the question is the closest by far
+    answer = bot.ask("Hoeveel uur bemiddelde Lavrov bij de besprekingen in Moskou?")
+    # the closest sentence ("Lavrov bemiddelde bij de besprekingen in Moskou.") gives no number: the model
+    # reads the next one too, the first time
+    assert len(llm.prompts) == 1 and "tien uur" in llm.prompts[0]
+    assert not answer.refused and "tien uur" in answer.answer and "retry" not in answer.timings

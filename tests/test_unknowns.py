@@ -14,11 +14,11 @@ from rag.unknowns import says_unknown, unknown_detail
 @pytest.mark.parametrize(
     "sentence",
     [
-        "Een naam wordt nog niet genoemd.",
-        "Wanneer het proces begint, is nog onduidelijk.",
-        "Yale heeft de identiteit van de student niet bekendgemaakt.",
-        "Het ministerie had geen verklaring voor de black-out.",
-        "Hoeveel het bedrijf wil ophalen kan de directie nog niet zeggen.",
+        "De politie heeft de naam van de bestuurder nog niet bekendgemaakt.",
+        "Hoe de brand is ontstaan, is nog onduidelijk.",
+        "De gemeente had geen verklaring voor de vertraging.",
+        "Hoeveel de verbouwing kost, kan de wethouder nog niet zeggen.",
+        "The council has not disclosed the price.",
         "The police have not named the victim.",
         "The cause is still being investigated.",
         "The company declined to comment.",
@@ -52,16 +52,16 @@ def overlap(question: str, candidates: list[str]) -> list[float]:
 
 
 def test_an_unknown_sentence_close_to_the_question_is_the_evidence():
-    sources = [_source(1, "Een koper voor de visafslag is in beeld. Een naam van de koper wordt nog niet genoemd.")]
-    evidence = unknown_detail("wie is de koper van de visafslag", sources, overlap, margin=0.5)
+    sources = [_source(1, "Een nieuwe trainer voor FC Zeewolde is in beeld. De naam van de trainer is nog niet bekend.")]
+    evidence = unknown_detail("wie wordt de nieuwe trainer van FC Zeewolde", sources, overlap, margin=0.5)
     assert evidence is not None
-    assert evidence["sentence"] == "Een naam van de koper wordt nog niet genoemd."
+    assert evidence["sentence"] == "De naam van de trainer is nog niet bekend."
     assert evidence["article_id"] == "a1" and 0 <= evidence["gap"] <= 0.5
 
 
 def test_an_unknown_sentence_far_from_the_question_is_not():
-    sources = [_source(1, "De koper van de visafslag is Jansen uit Breskens. Het weer is nog onduidelijk.")]
-    assert unknown_detail("wie is de koper van de visafslag", sources, overlap, margin=0.1) is None
+    sources = [_source(1, "De nieuwe trainer van FC Zeewolde is Jan Jansen. Het weer is nog onduidelijk.")]
+    assert unknown_detail("wie wordt de nieuwe trainer van FC Zeewolde", sources, overlap, margin=0.1) is None
     assert unknown_detail("wie is de koper", [], overlap) is None
 
 
@@ -72,15 +72,15 @@ def test_the_assistant_refuses_before_asking_the_model(fake_ingest, fake_embeddi
     from rag.answer import Assistant
 
     article = Article(
-        id="auction", title="Visafslag verkocht", date="2019-03-01", lang="nl", text="Een naam wordt nog niet genoemd."
+        id="coach", title="Trainer gezocht", date="2019-03-01", lang="nl", text="De naam van de trainer is nog niet bekend."
     )
     _, store = fake_ingest([article])
-    # a model that would invent a buyer: it is never asked
-    llm = GenericFakeChatModel(messages=iter(["Visserij Jansen koopt de visafslag [1]."]))
+    # a model that would invent a name: it is never asked
+    llm = GenericFakeChatModel(messages=iter(["Jan Jansen wordt de nieuwe trainer [1]."]))
     bot = Assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=-1.0, focus_margin=None)
-    answer = bot.ask("Wie koopt de visafslag?")
+    answer = bot.ask("Wie wordt de nieuwe trainer?")
     assert answer.refused and answer.refusal["gate"] == "unknown"
-    assert answer.refusal["evidence"]["sentence"] == "Een naam wordt nog niet genoemd."
-    assert [c["article_id"] for c in answer.closest] == ["auction"]
-    assert answer.answer.endswith('zegt: "Een naam wordt nog niet genoemd."')  # says what the article says
+    assert answer.refusal["evidence"]["sentence"] == "De naam van de trainer is nog niet bekend."
+    assert [c["article_id"] for c in answer.closest] == ["coach"]
+    assert answer.answer.endswith('zegt: "De naam van de trainer is nog niet bekend."')  # says what the article says
     assert answer.closest_label == "Dichtstbijzijnde artikelen:"  # the widget and the chat show it as given
