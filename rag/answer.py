@@ -18,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.messages import HumanMessage
 
 from index.errors import InputError, QuestionTooLong
+from index.records import Hit
 from index.sentences import split_sentences
 from index.store import HybridStore
 from rag import refusal
@@ -152,15 +153,14 @@ class Assistant:
             # may not resemble the question): ask again with the best sentences up to the budget, without
             # streaming the second draft
             log.info("%s check failed (%s): asking again with more of the passages", gate, evidence)
-            wider = wide
             retried: list[str] = []
             t_retry = time.perf_counter()
-            for _ in self._generate(question, wider, language, turns, {}, retried):
+            for _ in self._generate(question, wide, language, turns, {}, retried):
                 pass
             timings["retry"] = time.perf_counter() - t_retry
-            second, gate2, evidence2 = self._check("".join(retried), question, turns, wider, language)
+            second, gate2, evidence2 = self._check("".join(retried), question, turns, wide, language)
             if gate2 is None:
-                raw, kept, gate, sources = "".join(retried), second, None, wider
+                raw, kept, gate, sources = "".join(retried), second, None, wide
             else:
                 evidence = {**evidence, "retry_gate": gate2, "retry_draft": "".join(retried), "retry": evidence2}
         if gate is not None:
@@ -196,7 +196,7 @@ class Assistant:
             self.llm.bind(max_tokens=1).invoke([*prefix_messages(), HumanMessage("Sources:")])
 
     # --- stages
-    def _sources(self, search: str, hits: list, margin: float | None) -> list[Source]:
+    def _sources(self, search: str, hits: Sequence[Hit], margin: float | None) -> list[Source]:
         """What the model reads (`rag.focus`), relative dates ("gisteren", "dinsdag") given the day they
         name, from the article's date."""
         sources = focused_sources(search, hits, self._scorer, self.budget_chars, margin)
