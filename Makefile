@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test test-fast clean
+.PHONY: install check serve test test-fast clean
 
 install: $(STAMP)
 
@@ -27,11 +27,17 @@ serve: install
 	$(BIN)/newsrag ingest corpus/
 	$(BIN)/newsrag serve
 
-test: install $(CHROMIUM)
+# Lint, format and types first (settings in pyproject.toml): seconds, and they catch what tests miss.
+check: install
+	$(BIN)/ruff check index rag ui tests
+	$(BIN)/ruff format --check index rag ui tests
+	$(BIN)/mypy
+
+test: install $(CHROMIUM) check
 	$(BIN)/python -m pytest
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not e2e"
 
 clean:
-	rm -rf $(VENV) .newsrag .pytest_cache test-artifacts
+	rm -rf $(VENV) .newsrag .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -10,6 +10,7 @@ Not handled here: tables, lists or captions get no special treatment; they are s
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
@@ -22,13 +23,11 @@ TokenStarts = Callable[[str], Sequence[int]]
 TITLE_CHARS = 160
 
 
-def hf_token_starts(tokenizer) -> TokenStarts:  # noqa: ANN001 - any HF fast tokenizer
+def hf_token_starts(tokenizer) -> TokenStarts:
     """Adapter for a Hugging Face fast tokenizer (offsets mapping)."""
 
     def starts(text: str) -> list[int]:
-        enc = tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
-        )
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
         return [a for a, b in enc["offset_mapping"] if b > a]
 
     return starts
@@ -99,9 +98,7 @@ def chunk_article(article: Article, token_starts: TokenStarts, *, max_tokens: in
     return chunks
 
 
-def _cap_long_sentences(
-    spans: list[tuple[int, int]], starts: list[int], max_tokens: int
-) -> list[tuple[int, int]]:
+def _cap_long_sentences(spans: list[tuple[int, int]], starts: list[int], max_tokens: int) -> list[tuple[int, int]]:
     """Cut sentences longer than max_tokens at token starts (every max_tokens tokens)."""
     out = []
     for a, b in spans:
@@ -111,7 +108,7 @@ def _cap_long_sentences(
             continue
         cuts = [starts[k] for k in range(lo + max_tokens, hi, max_tokens)]
         edges = [a, *cuts, b]
-        out.extend((x, y) for x, y in zip(edges, edges[1:]) if y > x)
+        out.extend((x, y) for x, y in itertools.pairwise(edges) if y > x)
     return out
 
 

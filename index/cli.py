@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,7 +18,9 @@ from index.settings import Settings
 @click.option("--rebuild", is_flag=True, help="Drop the store and build it anew (after a model change).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, strict: bool, rebuild: bool, as_json: bool) -> None:
+def ingest(
+    settings: Settings, paths: tuple[Path, ...], prune: bool, strict: bool, rebuild: bool, as_json: bool
+) -> None:
     """Ingest articles (files or folders; default: the corpus/ folder) idempotently.
 
     \b
@@ -77,7 +80,7 @@ def search(settings: Settings, query: str, k: int, mode: str, as_json: bool) -> 
         raise click.BadParameter("the query is empty", param_hint="QUERY")
     embeddings = factory.embedder(settings)
     hits = run_search(factory.store(settings, embeddings), query, k=k, mode=mode)  # type: ignore[arg-type]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "rank": n,
             "score": round(h.score, 6),

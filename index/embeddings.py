@@ -45,7 +45,10 @@ class SentenceEmbeddings(Embeddings):
     @cached_property
     def dimension(self) -> int:
         dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else None
-        return int(dim or self.model.get_sentence_embedding_dimension())
+        dim = dim or self.model.get_sentence_embedding_dimension()
+        if not dim:
+            raise ValueError(f"{self.name} does not report its embedding dimension")
+        return int(dim)
 
     @property
     def tokenizer(self) -> Any:
@@ -71,9 +74,7 @@ class SentenceEmbeddings(Embeddings):
         return self._encode([text], self.query_prompt)[0]
 
 
-def resolve_backend(
-    name: str, backend: str, *, cache_dir: Path | None = None, threads: int | None = None
-) -> str:
+def resolve_backend(name: str, backend: str, *, cache_dir: Path | None = None, threads: int | None = None) -> str:
     """The backend that runs: `auto` -> what `newsrag prepare` measured faster on this machine (its record in
     `cache_dir`, for this thread count), else onnx-int8 for the built-in model; torch for any other model.
     An impossible choice is an error."""

@@ -22,8 +22,8 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def _threads(threads: int | None) -> int:
     return threads or os.cpu_count() or 1  # None: the runtimes' default, one thread per core
 
 
-@lru_cache(maxsize=None)  # installed versions do not change while a process runs
+@cache  # installed versions do not change while a process runs
 def _version(package: str) -> str | None:
     from importlib import metadata
 
@@ -213,7 +213,7 @@ def calibrate(
         rates=rates,
         chosen=choose(rates),
         cpu=cpu_flags(),
-        measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
         passages=len(passages),
         batch_size=batch_size,
     )

@@ -15,13 +15,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import frontmatter
 import yaml
 
 from index.parsers import FrontMatterHandler, ParseLimitError, loads_json
 from index.records import LoadError
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,8 @@ def read_html(path: Path, text: str) -> Iterator[Record | LoadError]:
         yield LoadError(str(path), None, "could not parse the HTML")
         return
     lang = tree.get("lang")  # trafilatura reports a language only when filtering by one
-    doc = trafilatura.bare_extraction(
-        tree, with_metadata=True, date_extraction_params=_HTML_DATE_PARAMS
-    )
+    doc = trafilatura.bare_extraction(tree, with_metadata=True, date_extraction_params=_HTML_DATE_PARAMS)
+    doc = cast("Document | None", doc)  # a dict only with as_dict=True
     if doc is None or not doc.text:
         yield LoadError(str(path), None, "empty text: no main text found in the HTML")
         return

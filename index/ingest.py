@@ -58,7 +58,7 @@ class IngestReport:
         )
 
 
-def record_manager(home: Path, store: HybridStore):  # noqa: ANN201 - SQLRecordManager
+def record_manager(home: Path, store: HybridStore):
     """The ingest records (LangChain `SQLRecordManager`), namespaced by the store they describe."""
     from langchain_classic.indexes import SQLRecordManager
 
@@ -71,7 +71,7 @@ def record_manager(home: Path, store: HybridStore):  # noqa: ANN201 - SQLRecordM
 def ingest(
     items: Iterable[Article | LoadError],
     store: HybridStore,
-    records,  # noqa: ANN001 - a LangChain RecordManager
+    records,
     *,
     token_starts: TokenStarts,
     max_tokens: int = 250,
@@ -158,7 +158,7 @@ def _batches(
         yield batch
 
 
-def _prune(store: HybridStore, records, seen: set[str], errors: list[LoadError]) -> int:  # noqa: ANN001
+def _prune(store: HybridStore, records, seen: set[str], errors: list[LoadError]) -> int:
     """Remove stored articles that are no longer in the source. Articles whose file failed to load this
     time are kept: a read error must never delete what is stored. A refused file (a link leaving the
     corpus folder) did not fail: what was stored from it is removed."""

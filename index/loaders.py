@@ -119,7 +119,7 @@ def _load_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError
     (malformed JSON, limits in `parsers.py`); this catches what they did not foresee."""
     try:
         yield from _read_file(path, max_bytes)
-    except Exception as e:  # noqa: BLE001 -- reported, with the traceback in the log
+    except Exception as e:
         logger.warning("%s: failed to load", path, exc_info=True)
         yield LoadError(str(path), None, f"could not load the file: {type(e).__name__}: {_preview(str(e), 200)}"), None
 
@@ -230,17 +230,13 @@ def _read_text(path: Path, max_bytes: int) -> str | LoadError:
     if b"\x00" in data:
         offset = data.index(b"\x00")
         line = data.count(b"\n", 0, offset) + 1
-        return LoadError(
-            str(path), line, f"binary file (NUL byte at byte offset {offset}); expected UTF-8 text"
-        )
+        return LoadError(str(path), line, f"binary file (NUL byte at byte offset {offset}); expected UTF-8 text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         bad = data[e.start : e.end].hex(" ")
-        return LoadError(
-            str(path), line, f"not UTF-8: undecodable byte(s) {bad} at byte offset {e.start} ({e.reason})"
-        )
+        return LoadError(str(path), line, f"not UTF-8: undecodable byte(s) {bad} at byte offset {e.start} ({e.reason})")
 
 
 def _to_article(path: Path, record: Record) -> Article | LoadError:

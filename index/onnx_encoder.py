@@ -28,7 +28,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from sentence_transformers import SentenceTransformer
@@ -36,6 +36,9 @@ from sentence_transformers.base.modules.input_module import InputModule
 from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 
 from index.errors import ModelError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +166,8 @@ class OnnxEncoder(InputModule):
 
     def preprocess(self, inputs: Any, prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
         texts = self._prepend_prompt(list(inputs), prompt) if prompt else list(inputs)
-        encoded = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="pt"
-        )
+        tokenizer = cast("PreTrainedTokenizerBase", self.tokenizer)  # what __init__ loaded
+        encoded = tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="pt")
         return {name: encoded[name] for name in _INPUTS}
 
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -66,7 +66,9 @@ class _FrontMatterLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, f"found the alias *{event.anchor}; aliases are not allowed in front matter",
+                None,
+                None,
+                f"found the alias *{event.anchor}; aliases are not allowed in front matter",
                 event.start_mark,
             )
         if self._depth >= MAX_YAML_DEPTH:
@@ -75,7 +77,7 @@ class _FrontMatterLoader(yaml.SafeLoader):
             )
         self._depth += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -88,7 +90,7 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 
 def loads_front_matter(text: str) -> Any:
     """YAML front matter within the limits above; raises `yaml.YAMLError` for invalid or refused YAML."""
-    value = yaml.load(text, Loader=_FrontMatterLoader)  # noqa: S506 -- a SafeLoader
+    value = yaml.load(text, Loader=_FrontMatterLoader)
     if isinstance(value, dict):
         bad = [key for key in value if not isinstance(key, str)]
         if bad:

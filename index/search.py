@@ -76,4 +76,3 @@ def search(store: HybridStore, query: str, *, k: int = 5, mode: Mode = "hybrid",
         raise ValueError(f"Unknown search mode {mode!r}; expected one of {', '.join(MODES)}")
     dense, keyword = dense_and_bm25(store, query, max(depth, k), max(depth, k))
     return store.hits(rrf_ids([dense, keyword], k))
-

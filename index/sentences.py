@@ -97,9 +97,8 @@ def _ends_sentence(text: str, match: re.Match[str], abbreviations: frozenset[str
     if len(word) == 1 and word.isupper():
         return False  # an initial: J. Smith
     at_line_start = match.start() == len(word) or text[match.start() - len(word) - 1] == "\n"
-    if word.isdigit() and len(word) <= 2 and at_line_start:
-        return False  # a numbered list item: "1. Eerst"
-    return True
+    numbered_item = word.isdigit() and len(word) <= 2 and at_line_start  # "1. Eerst"
+    return not numbered_item
 
 
 def _word_before(text: str, end: int) -> str:

@@ -80,9 +80,7 @@ class Settings(BaseSettings):
     )
 
     # --- answering (rag)
-    llm: str = Field(
-        "local", description="LLM backend: local (llama.cpp), openai, ollama or extractive (no LLM)."
-    )
+    llm: str = Field("local", description="LLM backend: local (llama.cpp), openai, ollama or extractive (no LLM).")
     llm_model_path: Path | None = Field(
         None,
         description="GGUF file for the local backend; unset: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from the model cache.",

@@ -44,9 +44,7 @@ def chroma_client(home: Path, url: str | None) -> Any:
             u = urlparse(url)
             if u.scheme not in ("http", "https") or not u.hostname:
                 raise StoreError(f"NEWSRAG_CHROMA_URL must look like http://HOST:PORT, got {url!r}")
-            return chromadb.HttpClient(
-                host=u.hostname, port=u.port or 8000, ssl=u.scheme == "https", settings=settings
-            )
+            return chromadb.HttpClient(host=u.hostname, port=u.port or 8000, ssl=u.scheme == "https", settings=settings)
         path = home / "chroma"
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=settings)
@@ -84,7 +82,7 @@ class HybridStore(VectorStore):
         ids = kwargs.get("ids") or [d.id or str(uuid.uuid4()) for d in documents]
         self.chroma.add_documents(documents, ids=ids)
         self.catalog.upsert_chunks(
-            (i, d.metadata["article_id"], d.page_content, d.metadata) for i, d in zip(ids, documents)
+            (i, d.metadata["article_id"], d.page_content, d.metadata) for i, d in zip(ids, documents, strict=True)
         )
         return list(ids)
 
@@ -95,18 +93,16 @@ class HybridStore(VectorStore):
         batch = MAX_VECTOR_BATCH
         if self.client is not None:
             batch = min(batch, self.client.get_max_batch_size())
-        collection = self.chroma._collection  # noqa: SLF001 - langchain-chroma adds only vectors it computes
+        collection = self.chroma._collection
         for first in range(0, len(ids), batch):
             part = slice(first, first + batch)
-            collection.add(
-                ids=ids[part], embeddings=vectors[part], documents=texts[part], metadatas=metadatas[part]
-            )
-        self.catalog.upsert_chunks((i, m["article_id"], t, m) for i, t, m in zip(ids, texts, metadatas))
+            collection.add(ids=ids[part], embeddings=vectors[part], documents=texts[part], metadatas=metadatas[part])
+        self.catalog.upsert_chunks((i, m["article_id"], t, m) for i, t, m in zip(ids, texts, metadatas, strict=True))
 
     def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, **kwargs: Any) -> list[str]:
         texts = list(texts)
         metas = metadatas or [{} for _ in texts]
-        docs = [Document(page_content=t, metadata=m) for t, m in zip(texts, metas)]
+        docs = [Document(page_content=t, metadata=m) for t, m in zip(texts, metas, strict=True)]
         return self.add_documents(docs, **kwargs)
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
@@ -136,8 +132,8 @@ class HybridStore(VectorStore):
         """(chunk_id, cosine similarity), best first; Chroma returns no documents or metadata for them,
         which at k=30 costs more than its nearest-neighbour search."""
         vector = self._embeddings.embed_query(query)
-        got = self.chroma._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])  # noqa: SLF001
-        return [(cid, 1.0 - dist) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+        got = self.chroma._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        return [(cid, 1.0 - dist) for cid, dist in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def bm25_ids(self, query: str, k: int) -> list[tuple[str, float]]:
         return self.catalog.bm25_ids(query, k)
@@ -149,7 +145,7 @@ class HybridStore(VectorStore):
         return [_hit(cid, score, *found[cid]) for cid, score in ranked if cid in found]
 
     def count(self) -> int:
-        return self.chroma._collection.count()  # noqa: SLF001 - langchain-chroma exposes no count()
+        return self.chroma._collection.count()
 
     @classmethod
     def from_texts(cls, *args: Any, **kwargs: Any) -> HybridStore:
@@ -271,4 +267,3 @@ def _drop(home: Path, chroma_url: str | None, name: str) -> None:
 
 def store_size_bytes(home: Path) -> int:
     return sum(p.stat().st_size for p in home.rglob("*") if p.is_file()) if home.exists() else 0
-

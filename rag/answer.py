@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,10 +38,10 @@ from rag.extractive import extract
 from rag.focus import focused_sources
 from rag.grounding import Grounds, adds_nothing, asked_for, gives, keys, states_all
 from rag.language import detect_language
-from rag.prompts import NOT_FOUND, answer_messages, prefix_messages, render_sources
-from rag.records import Answer, Source
 from rag.periods import asks_for_latest, search_dates
+from rag.prompts import NOT_FOUND, answer_messages, prefix_messages, render_sources
 from rag.recency import as_of, conflicting_report, newest_first, with_conflict
+from rag.records import Answer, Source
 from rag.retrieval import Filters, Retrieval, retrieve
 from rag.scoring import Scorer, embedding_scorer
 from rag.unknowns import unknown_detail
@@ -97,7 +97,7 @@ class Assistant:
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
-    ) -> Iterator[str | Answer]:
+    ) -> Generator[str | Answer, None, None]:
         question = self.validate(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -175,9 +175,7 @@ class Assistant:
             kept = with_conflict(kept, conflict, language)
         raw = fix_citations(kept, sources, self._scorer, lang=language, threshold=self.min_support)
         text, order = renumber(raw, len(sources))
-        citations, checks = verify(
-            text, sources, order, self._scorer, lang=language, threshold=self.min_support
-        )
+        citations, checks = verify(text, sources, order, self._scorer, lang=language, threshold=self.min_support)
         timings["verify"] = time.perf_counter() - t
         text = text.strip()
         if conflict is None and ((applied and applied.get("from_question")) or latest):
@@ -280,7 +278,8 @@ class Assistant:
         messages = answer_messages(question, sources, language, turns)
         citing = CitationStream(len(sources))
         started = time.perf_counter()
-        held = ""  # hold the start back until it cannot be NOT_FOUND
+        assert self.llm is not None  # the extractive backend answers without streaming
+        held: str | None = ""  # hold the start back until it cannot be NOT_FOUND
         for chunk in self.llm.stream(messages):
             delta = chunk.content if isinstance(chunk.content, str) else ""
             if not delta:

@@ -154,7 +154,7 @@ def _hold(text: str) -> tuple[int, int]:
     spaces, tabs and markers, then from `prefix` (len(text) if none) a proper prefix of a marker ("[",
     "[1", "[1, 2").
 
-    Scanned backwards, in time linear in the tail: a regex search for it (`(?:[ \t]|marker)*\Z`) restarts
+    Scanned backwards, in time linear in the tail: a regex search for it (`(?:[ \t]|marker)*\\Z`) restarts
     at every space of a run of spaces followed by a letter, quadratic in the run's length. A marker holds
     no other bracket, so a prefix at the end starts at the last "[", and a "]" closes the marker that opens
     at the "[" before it.
@@ -297,7 +297,7 @@ def verify(
             similarities = score(claim, candidates)
             if len(similarities) != len(candidates):
                 raise ValueError(f"Expected {len(candidates)} scores from the scorer, got {len(similarities)}")
-            scored = [combined_score(s, keys, c) for s, c in zip(similarities, candidates)]
+            scored = [combined_score(s, keys, c) for s, c in zip(similarities, candidates, strict=True)]
             i = max(range(len(scored)), key=scored.__getitem__)  # first of equals
             sentence_score = max(sentence_score, scored[i])
             if n not in best or scored[i] > best[n][0]:
@@ -361,7 +361,7 @@ def fix_citations(
         cited = markers_in(body)
         keys = _keys(claim)
         similarities = score(claim, [c for _, c in candidates])
-        scored = [combined_score(v, keys, c) for v, (_, c) in zip(similarities, candidates)]
+        scored = [combined_score(v, keys, c) for v, (_, c) in zip(similarities, candidates, strict=True)]
         if any(scored[j] >= threshold for j, (n, _) in enumerate(candidates) if n in cited):
             continue  # supported where it says
         j = max(range(len(scored)), key=scored.__getitem__)
@@ -386,6 +386,6 @@ def _repointed(sentence: str, n: int) -> str:
     """The sentence with its first marker run rewritten to " [n]" and any other run removed."""
     runs = list(_RUN.finditer(sentence))
     out = sentence[: runs[0].start()] + f" [{n}]"
-    for run, after in zip(runs, [*runs[1:], None]):
+    for run, after in zip(runs, [*runs[1:], None], strict=True):
         out += sentence[run.end() : after.start() if after else len(sentence)]
     return out

@@ -29,8 +29,34 @@ _NL_PART = "ochtend|morgen|middag|avond|nacht"
 _EN_PART = "morning|afternoon|evening|night"
 
 _MONTH_NAMES = {
-    "nl": "januari februari maart april mei juni juli augustus september oktober november december".split(),
-    "en": "January February March April May June July August September October November December".split(),
+    "nl": [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 # usual abbreviations, read only next to a day number by rag.periods ("4 mrt", "Sept. 9")
 _ABBREVIATIONS = {"jan": 1, "feb": 2, "mrt": 3, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8}
@@ -85,7 +111,7 @@ def iso_days(date: str | None) -> tuple[dt.date, dt.date] | None:
 
 
 def format_day(day: dt.date, lang: str | None) -> str:
-    """"9 april 2019" (Dutch) or "9 April 2019" (English and other languages)."""
+    """ "9 april 2019" (Dutch) or "9 April 2019" (English and other languages)."""
     months = _MONTH_NAMES.get(lang or "", _MONTH_NAMES["en"])
     return f"{day.day} {months[day.month - 1]} {day.year}"
 

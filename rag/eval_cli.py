@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from index.errors import NewsragError
 from index.settings import Settings
 from rag.cli import BACKENDS
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 _THRESHOLD = re.compile(r"^\s*([A-Za-z0-9_@]+)\s*=\s*(-?[0-9]*\.?[0-9]+)\s*$")  # a diff bar may be negative
 
@@ -36,7 +40,9 @@ def parse_thresholds(values: tuple[str, ...] | list[str]) -> dict[str, float]:
         for item in filter(None, (v.strip() for v in value.split(","))):
             match = _THRESHOLD.match(item)
             if not match:
-                raise click.BadParameter(f"expected METRIC=VALUE such as answer_accuracy=0.8, got {item!r}", param_hint="--fail-under")
+                raise click.BadParameter(
+                    f"expected METRIC=VALUE such as answer_accuracy=0.8, got {item!r}", param_hint="--fail-under"
+                )
             name = match.group(1)
             if name not in known:
                 raise click.BadParameter(
@@ -65,22 +71,49 @@ def below(metrics: dict, thresholds: dict[str, float]) -> list[str]:
 @click.command("eval")
 @click.argument("prompts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("more_thresholds", nargs=-1, metavar="[METRIC=VALUE]...")
-@click.option("--corpus", "corpus", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Ingest this corpus (file or folder; repeatable) into a store of its own and evaluate on it.")
+@click.option(
+    "--corpus",
+    "corpus",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Ingest this corpus (file or folder; repeatable) into a store of its own and evaluate on it.",
+)
 @click.option("--llm", type=click.Choice(BACKENDS), default=None, help="LLM backend (default: NEWSRAG_LLM).")
-@click.option("-k", type=click.IntRange(1, 100), default=5, show_default=True, help="Cut-off of hit@k (answers still get NEWSRAG_RETRIEVE_K passages).")
+@click.option(
+    "-k",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Cut-off of hit@k (answers still get NEWSRAG_RETRIEVE_K passages).",
+)
 @click.option("--retrieval-only", is_flag=True, help="Score retrieval alone; no answers are generated (fast).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N prompts.")
-@click.option("--baseline", is_flag=True,
-              help="Also run the prompts through LangChain's tutorial RAG pipeline (same embeddings and model) and compare.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics and every case as JSON.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a markdown report of the failed prompts.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML, one test case per prompt.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG chart of the metrics by type.")
-@click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=VALUE",
-              help="Exit 1 when METRIC is worse than VALUE (for false_refusal_rate and latency_*: above it). "
-              "With --baseline also METRIC_diff (ours minus baseline) and latency_{ttft,total}_{p50,p95}_ratio "
-              "(ours / baseline; above it fails). Repeatable; further METRIC=VALUE words may follow it.")
+@click.option(
+    "--baseline",
+    is_flag=True,
+    help="Also run the prompts through LangChain's tutorial RAG pipeline (same embeddings and model) and compare.",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics and every case as JSON."
+)
+@click.option(
+    "--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a markdown report of the failed prompts."
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML, one test case per prompt."
+)
+@click.option(
+    "--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG chart of the metrics by type."
+)
+@click.option(
+    "--fail-under",
+    "fail_under",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Exit 1 when METRIC is worse than VALUE (for false_refusal_rate and latency_*: above it). "
+    "With --baseline also METRIC_diff (ours minus baseline) and latency_{ttft,total}_{p50,p95}_ratio "
+    "(ours / baseline; above it fails). Repeatable; further METRIC=VALUE words may follow it.",
+)
 @click.pass_obj
 def eval_command(
     settings: Settings,
@@ -135,8 +168,16 @@ def eval_command(
         raise click.ClickException("evaluation below the bar: " + "; ".join(problems))
 
 
-def _run(settings: Settings, prompts: Path, corpus: tuple[Path, ...], llm: str | None, k: int,
-         retrieval_only: bool, limit: int | None, baseline: bool = False):  # noqa: ANN202 - EvalResult pair
+def _run(
+    settings: Settings,
+    prompts: Path,
+    corpus: tuple[Path, ...],
+    llm: str | None,
+    k: int,
+    retrieval_only: bool,
+    limit: int | None,
+    baseline: bool = False,
+):
     """Ours, then (with `baseline`) the tutorial pipeline's result on the same prompts, or None."""
     from index import factory as index_factory
     from rag.evaluation.corpus import corpus_settings, ingest_corpus
@@ -145,6 +186,7 @@ def _run(settings: Settings, prompts: Path, corpus: tuple[Path, ...], llm: str |
 
     items = load_prompts(prompts)[:limit]
     own = corpus_settings(settings, corpus) if corpus else settings
+    embeddings: Embeddings
     if retrieval_only:
         bot = None
         embeddings = index_factory.embedder(own)
@@ -203,7 +245,7 @@ def _run(settings: Settings, prompts: Path, corpus: tuple[Path, ...], llm: str |
     return result, base
 
 
-def _baseline_pipeline(own: Settings, paths: tuple[Path, ...], bot):  # noqa: ANN001, ANN202 - TutorialPipeline
+def _baseline_pipeline(own: Settings, paths: tuple[Path, ...], bot):
     """The tutorial pipeline over `paths` with the assistant's embeddings and chat model; its store next to ours."""
     from rag.evaluation.baseline import TutorialPipeline, open_store
 
@@ -211,7 +253,7 @@ def _baseline_pipeline(own: Settings, paths: tuple[Path, ...], bot):  # noqa: AN
     return TutorialPipeline(store, bot.llm)
 
 
-def _summary(result, started: float, prefix: str = "") -> None:  # noqa: ANN001 - EvalResult
+def _summary(result, started: float, prefix: str = "") -> None:
     seconds = time.perf_counter() - started
     result.settings["seconds"] = round(seconds, 1)
     failed = sum(c.failed for c in result.cases)
@@ -220,8 +262,15 @@ def _summary(result, started: float, prefix: str = "") -> None:  # noqa: ANN001 
     click.echo(f"{prefix}{n} prompts in {seconds:.1f} s ({rate:.2f} prompts/s); {failed} failed", err=True)
 
 
-def _outputs(result, base, comparison: dict | None, json_path: Path | None, report: Path | None,  # noqa: ANN001
-             junit: Path | None, plot: Path | None) -> None:
+def _outputs(
+    result,
+    base,
+    comparison: dict | None,
+    json_path: Path | None,
+    report: Path | None,
+    junit: Path | None,
+    plot: Path | None,
+) -> None:
     from rag.evaluation import comparison as versus
     from rag.evaluation import reports
 

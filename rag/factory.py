@@ -10,7 +10,7 @@ from rag.llms import make_chat_model
 EXTRACTIVE = "extractive"
 
 
-def chat_model(settings: Settings, backend: str | None = None):  # noqa: ANN201 - BaseChatModel | None
+def chat_model(settings: Settings, backend: str | None = None):
     """The configured chat model, or None for the extractive backend."""
     name = backend or settings.llm
     if name == EXTRACTIVE:

@@ -74,7 +74,7 @@ def focused_sources(
     numbered by their best sentence's score: a small model leans on source [1], so [1] is the passage
     with the sentence closest to the question, not the first of the fused keyword and dense ranking."""
     texts = focus(question, hits, score, budget_chars, margin)
-    kept = [(hit, text) for hit, text in zip(hits, texts) if text is not None]
+    kept = [(hit, text) for hit, text in zip(hits, texts, strict=True) if text is not None]
     best = [_best_sentence(question, hit, score) for hit, _ in kept]
     order = sorted(range(len(kept)), key=lambda i: -best[i])  # stable: ties keep the retrieval order
     return [Source(n, *kept[i]) for n, i in enumerate(order, start=1)]

@@ -36,39 +36,122 @@ _SCALES = frozenset({"100", "1000", "1000000", "1000000000", "1000000000000"})
 NAME_SIMILARITY = 0.75  # difflib ratio of two sound-folded names that count as the same
 _DIGITS = re.compile(r"[0-9]")
 _WORDS = re.compile(r"[^\W\d_]+")
-_MONTH = (r"(?:jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch)?|maart|apr(?:il)?|may|mei|june?|juni|july?|juli"
-          r"|aug(?:ust|ustus)?|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MONTH = (
+    r"(?:jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch)?|maart|apr(?:il)?|may|mei|june?|juni|july?|juli"
+    r"|aug(?:ust|ustus)?|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 # a day and month or a month and day, with the year if there is one
 _DATE = re.compile(
     rf"\b\d{{1,2}}(?:st|nd|rd|th|e)?\s+{_MONTH}\b(?:,?\s+\d{{4}}\b)?|\b{_MONTH}\s+\d{{1,2}}\b(?:,?\s+\d{{4}}\b)?", re.I
 )
 # Month and weekday names: a date's words, translated freely ("March"/"maart"); its numbers are checked.
 DATE_WORDS = frozenset(
-    """january february march april may june july august september october november december januari
-    februari maart mei juni juli augustus oktober monday tuesday wednesday thursday friday saturday sunday
-    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag""".split()
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "januari",
+        "februari",
+        "maart",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "oktober",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "maandag",
+        "dinsdag",
+        "woensdag",
+        "donderdag",
+        "vrijdag",
+        "zaterdag",
+        "zondag",
+    ]
 )
 # What a question asks for, by its question words (English and Dutch): a number, a date, a name.
 _ASKS = (
-    ("number", re.compile(r"\b(?:how (?:many|much|long|far|fast|high|big|old|tall)|hoeveel|hoe (?:lang|ver|hoog|groot|oud|snel)"
-                          r"|(?:what|which) (?:percentage|share|amount|number|age|price|score)|at what age"
-                          r"|what (?:was|is|were) the (?:score|vote|result|final score|margin)"
-                          r"|welk (?:percentage|bedrag|aantal)|welke (?:leeftijd|prijs|score|uitslag)|op welke leeftijd"
-                          r"|wat (?:was|is|waren) de (?:uitslag|score|stand|stemverhouding))\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\b(?:how (?:many|much|long|far|fast|high|big|old|tall)|hoeveel|hoe (?:lang|ver|hoog|groot|oud|snel)"
+            r"|(?:what|which) (?:percentage|share|amount|number|age|price|score)|at what age"
+            r"|what (?:was|is|were) the (?:score|vote|result|final score|margin)"
+            r"|welk (?:percentage|bedrag|aantal)|welke (?:leeftijd|prijs|score|uitslag)|op welke leeftijd"
+            r"|wat (?:was|is|waren) de (?:uitslag|score|stand|stemverhouding))\b",
+            re.I,
+        ),
+    ),
     # "when" and "wanneer" only as the question word, not as a conjunction ("what was the vote when …")
-    ("date", re.compile(r"^\s*(?:(?:and|en|but|maar|so)\s+)?(?:when|wanneer)\b|\b(?:what (?:date|day|year)"
-                        r"|which (?:date|day|year)|since when|(?:op |sinds )?welke (?:datum|dag)|in welk jaar"
-                        r"|sinds wanneer)\b", re.I)),
-    ("name", re.compile(r"^\s*(?:(?:and|en|but|maar)\s+)?(?:who|whom|whose|wie|van wie)\b"
-                        r"|\b(?:which|welke|welk) (?:country|city|town|village|party|club|team|company|firm|minister"
-                        r"|mayor|player|coach|president|singer|actor|artist|band|province|land|stad|dorp|plaats"
-                        r"|partij|ploeg|bedrijf|burgemeester|speler|trainer|zanger|zangeres|acteur|artiest|provincie"
-                        r"|gemeente)\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"^\s*(?:(?:and|en|but|maar|so)\s+)?(?:when|wanneer)\b|\b(?:what (?:date|day|year)"
+            r"|which (?:date|day|year)|since when|(?:op |sinds )?welke (?:datum|dag)|in welk jaar"
+            r"|sinds wanneer)\b",
+            re.I,
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"^\s*(?:(?:and|en|but|maar)\s+)?(?:who|whom|whose|wie|van wie)\b"
+            r"|\b(?:which|welke|welk) (?:country|city|town|village|party|club|team|company|firm|minister"
+            r"|mayor|player|coach|president|singer|actor|artist|band|province|land|stad|dorp|plaats"
+            r"|partij|ploeg|bedrijf|burgemeester|speler|trainer|zanger|zangeres|acteur|artiest|provincie"
+            r"|gemeente)\b",
+            re.I,
+        ),
+    ),
 )
 # Function words that answers add to a restated question without adding a fact.
 _FILLER = STOPWORDS | frozenset(
-    """yes no not also said says say according reported report reports article articles source sources
-    ja nee niet ook zei zegt zeggen volgens meldt gemeld bericht artikel artikelen bron bronnen""".split()
+    [
+        "yes",
+        "no",
+        "not",
+        "also",
+        "said",
+        "says",
+        "say",
+        "according",
+        "reported",
+        "report",
+        "reports",
+        "article",
+        "articles",
+        "source",
+        "sources",
+        "ja",
+        "nee",
+        "niet",
+        "ook",
+        "zei",
+        "zegt",
+        "zeggen",
+        "volgens",
+        "meldt",
+        "gemeld",
+        "bericht",
+        "artikel",
+        "artikelen",
+        "bron",
+        "bronnen",
+    ]
 )
 
 
@@ -147,7 +230,7 @@ def adds_nothing(answer: str, question: str, sources: str | None = None) -> bool
 
 
 def asked_for(question: str) -> str | None:
-    """"number", "date" or "name" when the question's words ask for one ("how many", "wanneer", "who"),
+    """ "number", "date" or "name" when the question's words ask for one ("how many", "wanneer", "who"),
     else None."""
     return next((kind for kind, pattern in _ASKS if pattern.search(question)), None)
 
@@ -171,9 +254,45 @@ def gives(answer: str, kind: str, question: str) -> bool:
 # ("minister van Buitenlandse Zaken" / "Minister of Foreign Affairs", "Tweede Kamer" / "House of
 # Representatives"): a translation, not a name; the name beside them ("Lavrov") is still checked.
 TITLE_WORDS = frozenset(
-    """minister ministry foreign affairs prime president vice secretary state states defence defense interior
-    justice finance health parliament parliamentary senate house representatives chamber court supreme council
-    government department mayor king queen prince princess pope general police army navy""".split()
+    [
+        "minister",
+        "ministry",
+        "foreign",
+        "affairs",
+        "prime",
+        "president",
+        "vice",
+        "secretary",
+        "state",
+        "states",
+        "defence",
+        "defense",
+        "interior",
+        "justice",
+        "finance",
+        "health",
+        "parliament",
+        "parliamentary",
+        "senate",
+        "house",
+        "representatives",
+        "chamber",
+        "court",
+        "supreme",
+        "council",
+        "government",
+        "department",
+        "mayor",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "general",
+        "police",
+        "army",
+        "navy",
+    ]
 )
 
 
@@ -181,7 +300,8 @@ def _names(claim: str) -> list[str]:
     """A sentence's proper names to check: not its first word, number words, month and weekday names, or the
     title words of offices (`TITLE_WORDS`)."""
     return [
-        n for n in sorted(proper_names(claim, skip_first=True))
+        n
+        for n in sorted(proper_names(claim, skip_first=True))
         if not _is_number_word(n) and fold(n) not in DATE_WORDS and fold(n) not in TITLE_WORDS
     ]
 

@@ -13,7 +13,7 @@ FALLBACK = "en"
 
 
 @lru_cache(maxsize=1)
-def _identifier():  # noqa: ANN202
+def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

@@ -86,7 +86,10 @@ def make_chat_model(
         from langchain_ollama import ChatOllama
 
         return ChatOllama(
-            base_url=ollama_url, model=ollama_model, temperature=temperature, num_predict=max_tokens,
+            base_url=ollama_url,
+            model=ollama_model,
+            temperature=temperature,
+            num_predict=max_tokens,
             client_kwargs={"timeout": timeout_s},  # for its httpx client; the default never gives up
         )
     raise ValueError(
@@ -193,8 +196,9 @@ def _local_chat_model_class() -> Callable[..., BaseChatModel]:
             self.client = load_llama(Path(self.model_path), n_ctx=self.n_ctx, threads=threads)
             return self
 
-        def _generate(self, messages: Any, stop: list[str] | None = None, run_manager: Any = None,
-                      **kwargs: Any) -> ChatResult:
+        def _generate(
+            self, messages: Any, stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+        ) -> ChatResult:
             # ChatLlamaCpp drops `stop` when it generates through its stream (the default).
             if self.streaming and not kwargs.get("tool_choice"):
                 stream = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
@@ -208,7 +212,12 @@ def _local_chat_model_class() -> Callable[..., BaseChatModel]:
 
 
 def _openai_chat_model(
-    *, base_url: str | None, api_key: str | None, model: str, max_tokens: int, temperature: float,
+    *,
+    base_url: str | None,
+    api_key: str | None,
+    model: str,
+    max_tokens: int,
+    temperature: float,
     timeout_s: float,
 ) -> BaseChatModel:
     key = api_key or os.environ.get("OPENAI_API_KEY")

@@ -74,7 +74,18 @@ def _after(*words: str) -> str:
     return "(?:" + "|".join(rf"(?<=\b{w} )" for w in words) + ")"
 
 
-_CONTEXT = ("in", "of", "van", "during", "tijdens", "throughout", "gedurende", "heel", "sinds", "since")
+_CONTEXT: tuple[str, ...] = (
+    "in",
+    "of",
+    "van",
+    "during",
+    "tijdens",
+    "throughout",
+    "gedurende",
+    "heel",
+    "sinds",
+    "since",
+)
 _CONTEXT += ("sedert", "vanaf", "after", "na", "tot", "until", "till", "before", "voor")
 _COUNTED = r"(?! ?(?:%|procent|percent|euro|dollar|pond|mensen|people|men|women|huizen|homes|houses|km|meter))"
 _PART = r"(?P<part>beginning|begin|start|early|einde|eind|end|late|half|medio|midden|middle|mid)"
@@ -113,8 +124,8 @@ _SINCE = re.compile(r"\b(?:since|sinds|sedert|vanaf) $", re.IGNORECASE)
 _AFTER = re.compile(r"\b(?:after|na) $", re.IGNORECASE)
 _UNTIL = re.compile(r"\b(?:until|till|tot|tot en met|t/m|before|voor|vóór|uiterlijk|by) $", re.IGNORECASE)
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "een": 1, "a couple of": 2, "een paar": 3, "enkele": 3, "a few": 3}
-_NUMBERS |= {w: i + 2 for i, w in enumerate("two three four five six seven eight nine ten".split())}
-_NUMBERS |= {w: i + 2 for i, w in enumerate("twee drie vier vijf zes zeven acht negen tien".split())}
+_NUMBERS |= {w: i + 2 for i, w in enumerate(["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"])}
+_NUMBERS |= {w: i + 2 for i, w in enumerate(["twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien"])}
 
 _LATEST = re.compile(
     r"\b(?:latest|most recent|newest|recent|recently|most up[- ]to[- ]date|up[- ]to[- ]date|currently|current"
@@ -162,8 +173,8 @@ def period_in(
         periods.append(Period(span[0], span[1], phrase, kind))
     if len(periods) <= 1:
         return periods[0] if periods else None
-    start, end = min(p.start for p in periods), max(p.end for p in periods)
-    return Period(start, end, " … ".join(p.phrase for p in periods), _hull_kind(periods))
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
+    return Period(first, last, " … ".join(p.phrase for p in periods), _hull_kind(periods))
 
 
 def _hull_kind(periods: list[Period]) -> str:
@@ -186,7 +197,7 @@ _UNITS = {"da": "day", "we": "week", "mo": "month", "ma": "month", "ye": "year",
 
 
 def _rolling(match: re.Match[str]) -> bool:
-    """"the past week", "het afgelopen jaar": the days up to today, not a calendar week or year."""
+    """ "the past week", "het afgelopen jaar": the days up to today, not a calendar week or year."""
     direction = match.group("dir").casefold()
     if match.group("unit").casefold() == "weekend":
         return False  # "afgelopen weekend" is the last Saturday and Sunday
@@ -207,14 +218,14 @@ def _span(name: str, m: re.Match[str], today: dt.date, corpus: Span | None) -> S
         first, last = _int(g["d"]), _int(g["d2"])
         return _dated(lambda y: _join(_day(y, month, first), _day(y, month, last)), g["y"], today, corpus)
     if name == "months":
-        second = month_number(g["m2"]) or 0
+        opening, second = month or 0, month_number(g["m2"]) or 0
         if g["y2"] and not g["y"]:
-            g["y"] = g["y2"] if month <= second else str(int(g["y2"]) - 1)
-        first = _dated(lambda y: _month(y, month), g["y"], today, corpus)
-        if first is None:
+            g["y"] = g["y2"] if opening <= second else str(int(g["y2"]) - 1)
+        span = _dated(lambda y: _month(y, opening), g["y"], today, corpus)
+        if span is None:
             return None
-        year = int(g["y2"]) if g["y2"] else first[0].year + (second < month)
-        return first[0], _month(year, second)[1]
+        year = int(g["y2"]) if g["y2"] else span[0].year + (second < opening)
+        return span[0], _month(year, second)[1]
     if name == "years":
         y1, y2 = int(g["y"] or g["y1"]), int(g["y2"])
         return (dt.date(y1, 1, 1), dt.date(y2, 12, 31)) if y1 < y2 else None
@@ -244,8 +255,8 @@ def _relative(name: str, m: re.Match[str], today: dt.date) -> Span | None:
         return (day, day) if day else None
     if name == "weekday":
         if g["wd"]:
-            direction = {"past": "last ", "this past": "last ", "previous": "last ", "last": "last "}
-            day = resolve(direction.get(g["dir"].casefold(), "") + g["wd"], today, "en")
+            lasts = {"past": "last ", "this past": "last ", "previous": "last ", "last": "last "}
+            day = resolve(lasts.get(g["dir"].casefold(), "") + g["wd"], today, "en")
         else:
             direction = g["nldir"] or ""
             day = resolve(("" if direction.casefold() in ("", "op") else direction + " ") + g["nlwd"], today, "nl")
@@ -289,7 +300,7 @@ _ENDS = ("einde", "eind", "end", "late")
 
 
 def _part(m: re.Match[str], month: int | None, today: dt.date, corpus: Span | None) -> Span | None:
-    """"begin april": days 1-10, "half april" 11-20, "eind april" 21 to the end; of a year, four months each."""
+    """ "begin april": days 1-10, "half april" 11-20, "eind april" 21 to the end; of a year, four months each."""
     part = m.group("part").casefold()
     third = 0 if part in ("beginning", "begin", "start", "early") else 2 if part in _ENDS else 1
     if month is None:

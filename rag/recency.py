@@ -26,11 +26,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.catalog import STOPWORDS
 from index.records import Hit
 from index.sentences import split_sentences
 from rag.citations import markers_in, strip_markers
 from rag.dates import MONTH_NAMES, article_day, format_day
-from index.catalog import STOPWORDS
 from rag.evaluation.normalize import normalize
 from rag.grounding import Grounds, fold, keys
 from rag.records import Source
@@ -45,8 +45,10 @@ AS_OF = {"en": "As of {day}:", "nl": "Per {day}:"}
 SAME_FIGURE = 0.90
 SAME_WORDS = 0.6
 NEWEST = {"en": "The newest report ({day}): “{quote}” [{n}].", "nl": "Het nieuwste bericht ({day}): “{quote}” [{n}]."}
-EARLIER = {"en": "An earlier report ({day}) said otherwise: “{quote}” [{n}].",
-           "nl": "Een eerder bericht ({day}) meldde iets anders: “{quote}” [{n}]."}
+EARLIER = {
+    "en": "An earlier report ({day}) said otherwise: “{quote}” [{n}].",
+    "nl": "Een eerder bericht ({day}) meldde iets anders: “{quote}” [{n}].",
+}
 EARLIER_SAID = {"en": "Earlier reports ({day}) said:", "nl": "Eerdere berichten ({day}) meldden:"}
 
 _SCALE = r"miljoen|miljard|duizend|million|billion|thousand"
@@ -86,7 +88,7 @@ def newest_first(hits: Sequence[Hit], k: int, margin: float = SAME_STORY_MARGIN)
 
 
 def as_of(dates: Sequence[str | None], lang: str) -> str:
-    """"As of 10 April 2019:" for the newest of the cited reports' dates; "" when none has a full date."""
+    """ "As of 10 April 2019:" for the newest of the cited reports' dates; "" when none has a full date."""
     days = [d for d in map(article_day, dates) if d is not None]
     if not days:
         return ""
@@ -137,7 +139,10 @@ def _other_figure(
     text: str, word: str, value: str, n: int, days: dict, sentences: dict, asked: Grounds, score: Scorer, min_sim: float
 ) -> tuple[int, str] | None:
     rivals = [
-        (m, t) for m, ts in sentences.items() if days[m] and days[m] != days[n] for t in ts
+        (m, t)
+        for m, ts in sentences.items()
+        if days[m] and days[m] != days[n]
+        for t in ts
         if any(w == word and v != value and v.split()[0] not in asked.numbers for w, v in quantities(t))
         and _shared_words(text, t) >= SAME_WORDS
     ]

@@ -75,7 +75,22 @@ class Answer:
     def as_dict(self) -> dict:
         out = asdict(self)
         out["citations"] = [
-            {k: c[k] for k in ("n", "article_id", "title", "date", "url", "source", "quote", "start", "end", "supported", "score")}
+            {
+                k: c[k]
+                for k in (
+                    "n",
+                    "article_id",
+                    "title",
+                    "date",
+                    "url",
+                    "source",
+                    "quote",
+                    "start",
+                    "end",
+                    "supported",
+                    "score",
+                )
+            }
             for c in out["citations"]
         ]
         out["timings"] = {k: round(v, 3) for k, v in self.timings.items()}

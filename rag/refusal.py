@@ -24,7 +24,6 @@ import re
 from collections.abc import Sequence
 
 from index.records import Hit
-
 from rag.citations import proper_names
 from rag.prompts import NOT_FOUND
 
@@ -45,7 +44,10 @@ MESSAGES = {
     "it": "Gli articoli non contengono la risposta a questa domanda.",
 }
 # After a refusal by `rag.unknowns`: what the closest article says about the detail asked for.
-UNKNOWN = {"en": 'The closest article ("{title}") says: "{sentence}"', "nl": 'Het dichtstbijzijnde artikel ("{title}") zegt: "{sentence}"'}
+UNKNOWN = {
+    "en": 'The closest article ("{title}") says: "{sentence}"',
+    "nl": 'Het dichtstbijzijnde artikel ("{title}") zegt: "{sentence}"',
+}
 CLOSEST = {"en": "Closest articles:", "nl": "Dichtstbijzijnde artikelen:"}
 
 _MODEL_REFUSAL = re.compile(
@@ -60,9 +62,7 @@ _MODEL_REFUSAL = re.compile(
 )
 
 
-def relevant(
-    dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE, question: str = ""
-) -> bool:
+def relevant(dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE, question: str = "") -> bool:
     """Some passage is similar enough to the question to be worth asking the model about."""
     names = proper_names(question, skip_first=True)
 

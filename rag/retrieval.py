@@ -116,9 +116,7 @@ class HybridRetriever(BaseRetriever):
     budget_chars: int | None = None
     filters: Filters | None = None
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         found = retrieve(
             self.store, query, k=self.k, depth=self.depth, budget_chars=self.budget_chars, filters=self.filters
         )

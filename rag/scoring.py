@@ -29,12 +29,12 @@ def embedding_scorer(embeddings: Embeddings, cache_size: int = 4096) -> Scorer:
         if not candidates:
             return []
         missing = list(dict.fromkeys(c for c in candidates if c not in cache))
-        for text, vector in zip(missing, embeddings.embed_documents(missing) if missing else []):
+        for text, vector in zip(missing, embeddings.embed_documents(missing) if missing else [], strict=True):
             cache[text] = vector
         vectors = [cache[c] for c in candidates]
         while len(cache) > cache_size:
             cache.popitem(last=False)
         q = embeddings.embed_query(claim)
-        return [sum(a * b for a, b in zip(q, v)) for v in vectors]
+        return [sum(a * b for a, b in zip(q, v, strict=True)) for v in vectors]
 
     return score

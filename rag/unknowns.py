@@ -54,7 +54,9 @@ def says_unknown(sentence: str) -> bool:
     return bool(_UNKNOWN.search(sentence))
 
 
-def unknown_detail(question: str, sources: Sequence[Source], score: Scorer, margin: float = UNKNOWN_MARGIN) -> dict | None:
+def unknown_detail(
+    question: str, sources: Sequence[Source], score: Scorer, margin: float = UNKNOWN_MARGIN
+) -> dict | None:
     """The evidence for refusing: the sentence of `sources` (what the model reads) that says a detail is
     unknown and scores within `margin` of the sentence closest to `question`; None when there is none."""
     sentences = [(s, s.text[a:b]) for s in sources for a, b in split_sentences(s.text, s.hit.lang)]
@@ -62,7 +64,7 @@ def unknown_detail(question: str, sources: Sequence[Source], score: Scorer, marg
         return None
     scores = score(question, [text for _, text in sentences])
     best = max(scores)
-    for (source, text), value in sorted(zip(sentences, scores), key=lambda x: -x[1]):
+    for (source, text), value in sorted(zip(sentences, scores, strict=True), key=lambda x: -x[1]):
         if value < best - margin:
             return None
         if says_unknown(text):

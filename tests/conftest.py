@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import socket
@@ -136,8 +137,21 @@ def openai_server(tmp_path_factory: pytest.TempPathFactory):
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(model),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "2048",
+                "--n_threads",
+                "2",
+            ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
@@ -175,3 +189,70 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+# --- a two-article corpus and three prompts for the eval command (tests/test_eval*.py)
+
+ARTICLES = [
+    {
+        "id": "moscow",
+        "title": "Bestand",
+        "date": "2020-10",
+        "lang": "nl",
+        "text": "Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang in Moskou.",
+    },
+    {
+        "id": "cheese",
+        "title": "Kaasmarkt",
+        "date": "2019-05-01",
+        "lang": "nl",
+        "text": "De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas over het plein.",
+    },
+]
+PROMPTS = [
+    {
+        "id": "who",
+        "question": "Wie bemiddelde bij de besprekingen in Moskou?",
+        "answers": ["Lavrov"],
+        "answerable": True,
+        "supporting_article_ids": ["moscow"],
+        "lang": "nl",
+        "type": "person",
+    },
+    {
+        "id": "how-long",
+        "question": "Hoe lang duurden de besprekingen in Moskou?",
+        "answers": ["10 uur"],
+        "answerable": True,
+        "supporting_article_ids": ["moscow"],
+        "lang": "nl",
+        "question_type": "number",
+    },
+    {
+        "id": "cheese",
+        "question": "Wat droegen de kaasdragers over het plein?",
+        "answers": ["de kaas"],
+        "answerable": True,
+        "supporting_article_ids": ["cheese"],
+        "lang": "nl",
+        "type": "other",
+    },
+]
+
+
+@pytest.fixture
+def fake_models(monkeypatch: pytest.MonkeyPatch):
+    """The real command with the fake embedder; every passage is relevant enough (fake scores mean nothing)."""
+    import index.factory
+
+    monkeypatch.setattr(index.factory, "embedder", lambda settings: FakeEmbeddings())
+    monkeypatch.setenv("NEWSRAG_MIN_RELEVANCE", "0.0")
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text("\n".join(json.dumps(a) for a in ARTICLES), encoding="utf-8")
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("\n".join(json.dumps(p) for p in PROMPTS), encoding="utf-8")
+    return corpus, prompts

@@ -29,8 +29,13 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 def ingest(home: Path, *paths: Path, **env: str) -> None:
     """`newsrag ingest corpus/ [paths...]` into `home`, as a user runs it; `env`: extra NEWSRAG_* settings."""
     result = subprocess.run(
-        [NEWSRAG, "ingest", str(CORPUS), *map(str, paths)], env=_env(home, **env), cwd=home.parent,
-        capture_output=True, text=True, timeout=600, check=False,
+        [NEWSRAG, "ingest", str(CORPUS), *map(str, paths)],
+        env=_env(home, **env),
+        cwd=home.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -92,7 +92,9 @@ def test_quote_offsets_index_the_article_text(make_bot):
 def test_unsupported_and_uncited_sentences_are_flagged(make_bot):
     q = "Wie bemiddelde bij de besprekingen in Moskou?"
     n = _source_number(make_bot(), q, "moscow")
-    reply = f"Lavrov bemiddelde bij de besprekingen in Moskou [{n}]. Pinguïns zwemmen graag in ijswater [{n}]. Zonder bron."
+    reply = (
+        f"Lavrov bemiddelde bij de besprekingen in Moskou [{n}]. Pinguïns zwemmen graag in ijswater [{n}]. Zonder bron."
+    )
     _, answer = run(make_bot(reply), q)
     flags = {s.text: s.supported for s in answer.sentences}
     assert flags["Lavrov bemiddelde bij de besprekingen in Moskou."] is True
@@ -102,7 +104,7 @@ def test_unsupported_and_uncited_sentences_are_flagged(make_bot):
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 1001])
 def test_empty_or_oversized_question_is_rejected(make_bot, question):
-    with pytest.raises(InputError, match="empty|limit is 1000"):
+    with pytest.raises(InputError, match=r"empty|limit is 1000"):
         make_bot().ask(question)
 
 
@@ -151,7 +153,7 @@ def test_a_follow_up_is_searched_with_the_last_question_and_answered_after_the_l
     assert not answer.refused and "tien uur" in answer.answer
     assert [c.article_id for c in answer.citations] == ["moscow"]
     assert "condense" not in answer.timings  # no model call before the answer
-    (question, _, _, turns), = seen
+    ((question, _, _, turns),) = seen
     assert question == "en hoe lang duurde het?"
     assert turns == [("user", "Wie bemiddelde in Moskou?"), ("assistant", "Lavrov bemiddelde.")]  # markers out
     from rag.prompts import user_message
@@ -176,7 +178,10 @@ def test_a_supported_sentence_the_model_left_uncited_gets_its_citation(make_bot)
     assert answer.answer.startswith("Lavrov bemiddelde bij de besprekingen in Moskou. [1]")
     assert [c.article_id for c in answer.citations] == ["moscow"]
     flags = {s.text: s.supported for s in answer.sentences}
-    assert flags == {"Lavrov bemiddelde bij de besprekingen in Moskou.": True, "Pinguïns zwemmen graag in ijswater.": False}
+    assert flags == {
+        "Lavrov bemiddelde bij de besprekingen in Moskou.": True,
+        "Pinguïns zwemmen graag in ijswater.": False,
+    }
 
 
 def test_a_follow_up_is_searched_after_the_last_user_question():
@@ -199,16 +204,24 @@ def test_a_same_language_passage_without_the_questions_name_must_score_higher():
     bar = refusal.MIN_RELEVANCE + refusal.SAME_LANGUAGE_MARGIN
     assert refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", question="Hoe lang duurden de besprekingen?")
     assert not refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", question="Hoe gaat het met Ajax?")
-    assert refusal.relevant([hit(talks, "nl", bar + refusal.MISSING_NAME_MARGIN)], "nl", question="Hoe gaat het met Ajax?")
+    assert refusal.relevant(
+        [hit(talks, "nl", bar + refusal.MISSING_NAME_MARGIN)], "nl", question="Hoe gaat het met Ajax?"
+    )
     # names are matched without case ("Visa" / "visa") and never across languages (Moskou / Moscow)
-    assert refusal.relevant([hit("Hun familie bleef na het verlopen van hun visa.", "nl", bar)], "nl", question="Wie had een Visa?")
-    assert refusal.relevant([hit(talks, "nl", refusal.MIN_RELEVANCE)], "en", question="How long did the Moscow talks last?")
+    assert refusal.relevant(
+        [hit("Hun familie bleef na het verlopen van hun visa.", "nl", bar)], "nl", question="Wie had een Visa?"
+    )
+    assert refusal.relevant(
+        [hit(talks, "nl", refusal.MIN_RELEVANCE)], "en", question="How long did the Moscow talks last?"
+    )
 
 
 def test_an_answer_failing_a_check_is_asked_again_with_more_of_the_passages(make_bot):
     q = "Hoe lang duurden de besprekingen in Moskou?"
     n = _source_number(make_bot(), q, "moscow")
-    bot = make_bot("De besprekingen duurden lang [1].", f"De besprekingen duurden tien uur lang [{n}].", focus_margin=0.03)
+    bot = make_bot(
+        "De besprekingen duurden lang [1].", f"De besprekingen duurden tien uur lang [{n}].", focus_margin=0.03
+    )
     _, answer = run(bot, q)
     assert not answer.refused and "tien uur" in answer.answer  # the first draft gave no number
     assert "retry" in answer.timings
@@ -228,7 +241,9 @@ def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():
     from rag.answer import attributed
     from rag.records import Source
 
-    text = "Er werden 31 burgers gedood. Er raakten 168 burgers gewond. Het weer was zonnig. Armenië verloor 376 soldaten."
+    text = (
+        "Er werden 31 burgers gedood. Er raakten 168 burgers gewond. Het weer was zonnig. Armenië verloor 376 soldaten."
+    )
     hit = Hit("c", 0.8, "a", 0, "T", "2020-10-10", None, None, "nl", text, 0, len(text))
 
     def score(claim: str, candidates: list[str]) -> list[float]:  # word overlap stands in for embeddings
@@ -248,7 +263,10 @@ def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():
     assert kept == claim
     # the year of the article's date may complete a day ("168 gewonden op 10 oktober 2020")
     dated = "Er raakten 168 burgers gewond op 10 oktober 2020 [1]."
-    assert attributed(dated, [Source(1, hit)], "Wanneer raakten 168 burgers gewond op 10 oktober?", "nl", score)[0] == dated
+    assert (
+        attributed(dated, [Source(1, hit)], "Wanneer raakten 168 burgers gewond op 10 oktober?", "nl", score)[0]
+        == dated
+    )
 
 
 def test_a_day_the_question_names_narrows_the_search_and_the_answer_says_so(make_bot):
@@ -266,10 +284,12 @@ def test_a_day_the_question_names_narrows_the_search_and_the_answer_says_so(make
 def test_closest_sentences_without_the_kind_of_fact_asked_for_are_widened_before_the_model_reads_them(
     fake_ingest, fake_embeddings
 ):
+    from pydantic import Field
+
     from tests.test_focus import overlap
 
     class Recording(GenericFakeChatModel):
-        prompts: list = []
+        prompts: list[str] = Field(default_factory=list)
 
         def _stream(self, messages, stop=None, run_manager=None, **kwargs):
             self.prompts.append(messages[-1].content)

@@ -4,6 +4,7 @@ backend against a real OpenAI-compatible server (llama-cpp-python's) on 127.0.0.
 from __future__ import annotations
 
 import json
+
 import pytest
 from click.testing import CliRunner
 

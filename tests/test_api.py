@@ -111,7 +111,10 @@ def test_history_and_filters_are_passed_on(make_client, store):
     client = make_client()  # extractive: no model
     body = {
         "question": "Hoe lang duurden de besprekingen?",
-        "history": [{"role": "user", "content": "Wie bemiddelde in Moskou?"}, {"role": "assistant", "content": "Lavrov [1]."}],
+        "history": [
+            {"role": "user", "content": "Wie bemiddelde in Moskou?"},
+            {"role": "assistant", "content": "Lavrov [1]."},
+        ],
         "filters": {"date_from": "2020", "sources": ["NOS"]},
     }
     answer = client.post("/api/ask", json=body).json()
@@ -239,9 +242,18 @@ def raw_get(app, raw_path: str) -> tuple[int, bytes]:
 
     path = f"/api/articles/{raw_path}"
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": unquote(path), "raw_path": path.encode(), "root_path": "", "query_string": b"",
-        "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": unquote(path),
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
     }
     asyncio.run(app(scope, receive, send))
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -378,7 +390,9 @@ def test_served_stream_and_source_with_the_extractive_backend(served_home):
     from .servers import newsrag_server
 
     with newsrag_server(served_home, llm="extractive") as url:
-        with httpx.stream("POST", f"{url}/api/ask/stream", json={"question": "who mediated in Moscow?"}, timeout=120) as r:
+        with httpx.stream(
+            "POST", f"{url}/api/ask/stream", json={"question": "who mediated in Moscow?"}, timeout=120
+        ) as r:
             assert r.status_code == 200
             events = sse_events(r.read().decode())
         final = events[-1][1]
@@ -399,10 +413,27 @@ def test_chat_html_escapes_article_and_model_text():
     assert "<script>" not in view and "<b>" not in view
     assert '<mark id="nr-cited">&lt;script&gt;alert(1)&lt;/script&gt;</mark>' in view
     assert "Kaasmarkt &lt;b&gt;Alkmaar&lt;/b&gt;" in view
-    citation = {"n": 1, "article_id": "a/b", "title": "<i>T</i>", "date": None, "url": None, "source": "AD",
-                "quote": "<q>", "start": 0, "end": 3, "supported": True, "score": 1.0}
-    answer = {"question": "q", "answer": "<img src=x onerror=alert(1)> yes [1] [9]", "refused": False,
-              "citations": [citation], "sentences": [], "closest": []}
+    citation = {
+        "n": 1,
+        "article_id": "a/b",
+        "title": "<i>T</i>",
+        "date": None,
+        "url": None,
+        "source": "AD",
+        "quote": "<q>",
+        "start": 0,
+        "end": 3,
+        "supported": True,
+        "score": 1.0,
+    }
+    answer = {
+        "question": "q",
+        "answer": "<img src=x onerror=alert(1)> yes [1] [9]",
+        "refused": False,
+        "citations": [citation],
+        "sentences": [],
+        "closest": [],
+    }
     html = render.answer_html(answer)
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html and "<i>" not in html
     assert 'href="#nr-src/1/0/3/a%2Fb"' in html and "[9]" in html  # unknown markers stay plain text

@@ -44,7 +44,7 @@ def client(fake_ingest, fake_embeddings, tmp_path) -> TestClient:
     return TestClient(create_app(Settings(home=tmp_path / "home", max_request_kb=BODY_KB), bot, ui=False))
 
 
-def finishes(work, seconds: float = HANG):  # noqa: ANN001, ANN201
+def finishes(work, seconds: float = HANG):
     """work()'s result; fails the test if it has not returned within `seconds` (a hang, not a slow run)."""
     out: dict = {}
     thread = threading.Thread(target=lambda: out.setdefault("result", work()), daemon=True)
@@ -66,7 +66,7 @@ def encoded(body: dict) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def worst_case_bodies():  # noqa: ANN201
+def worst_case_bodies():
     """The largest bodies the limits admit (question, turns and body at their maximum), made of what made a
     pattern rescan a run again and again: spaces, dots, "# # #", marker prefixes, markers."""
     for unit in (" ", ".", "…", " #", "[1,", "[1] ", "\t[", "Aa. "):

@@ -101,8 +101,12 @@ def test_targets_met_not_met_and_unmeasured():
         "reingest_seconds": 2.0,
         "retrieval": {
             "100000": {"dense": {"p95_ms": 20.0}, "bm25": {"p95_ms": 50.0}, "hybrid": {"p50_ms": 20.0, "p95_ms": 70.0}},
-            "1000000": {"dense": {"p95_ms": 30.0}, "bm25": {"p95_ms": 60.0}, "hybrid": {"p95_ms": 75.0},
-                        "rss_mb": 5000.0},
+            "1000000": {
+                "dense": {"p95_ms": 30.0},
+                "bm25": {"p95_ms": 60.0},
+                "hybrid": {"p95_ms": 75.0},
+                "rss_mb": 5000.0,
+            },
         },
         "llm": {"lavrov_ttft_s": 3.5},
     }
@@ -187,17 +191,52 @@ def test_grow_copies_stored_vectors_without_the_embedder(fake_ingest, monkeypatc
 def _fake_phase(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[str, Any]]:
     latency = {"p50_ms": 5.0, "p95_ms": 9.0, "mean_ms": 6.0, "max_ms": 12.0, "n": 10}
     canned: dict[str, dict[str, Any]] = {
-        "encoder": {"articles": 2, "passages": 6, "tokens": 600, "seconds": 2.0, "cpu_seconds": 3.0, "load_s": 1.0,
-                    "batch_size": 32},
-        "ingest": {"articles": 2, "added": 2, "unchanged": 0, "chunks": 6, "stored_chunks": 6, "errors": 0,
-                   "seconds": 3.0, "cpu_seconds": 5.0, "startup_s": 1.0},
-        "reingest": {"articles": 2, "added": 0, "unchanged": 2, "chunks": 0, "stored_chunks": 6, "errors": 0,
-                     "seconds": 0.1, "cpu_seconds": 0.1, "startup_s": 1.0},
+        "encoder": {
+            "articles": 2,
+            "passages": 6,
+            "tokens": 600,
+            "seconds": 2.0,
+            "cpu_seconds": 3.0,
+            "load_s": 1.0,
+            "batch_size": 32,
+        },
+        "ingest": {
+            "articles": 2,
+            "added": 2,
+            "unchanged": 0,
+            "chunks": 6,
+            "stored_chunks": 6,
+            "errors": 0,
+            "seconds": 3.0,
+            "cpu_seconds": 5.0,
+            "startup_s": 1.0,
+        },
+        "reingest": {
+            "articles": 2,
+            "added": 0,
+            "unchanged": 2,
+            "chunks": 0,
+            "stored_chunks": 6,
+            "errors": 0,
+            "seconds": 0.1,
+            "cpu_seconds": 0.1,
+            "startup_s": 1.0,
+        },
         "reference": {"articles": 2, "chunks": 5, "seconds": 2.5, "cpu_seconds": 4.0, "load_s": 1.0},
-        "retrieval": {"grow_seconds": 1.0, "queries": 10,
-                      **{m: latency for m in ("dense", "bm25", "hybrid", "embed_query", "answer")}},
-        "llm": {"prompt_tokens_per_s": 80.0, "gen_tokens_per_s": 20.0, "ttft_s": 3.0, "total_s": 9.0,
-                "lavrov_ttft_s": 3.2, "prefix_warmup_s": 2.0, "questions": []},
+        "retrieval": {
+            "grow_seconds": 1.0,
+            "queries": 10,
+            **{m: latency for m in ("dense", "bm25", "hybrid", "embed_query", "answer")},
+        },
+        "llm": {
+            "prompt_tokens_per_s": 80.0,
+            "gen_tokens_per_s": 20.0,
+            "ttft_s": 3.0,
+            "total_s": 9.0,
+            "lavrov_ttft_s": 3.2,
+            "prefix_warmup_s": 2.0,
+            "questions": [],
+        },
     }
     stats = {"wall_s": 4.0, "cpu_s": 7.0, "peak_rss_mb": 900.0, "others_cpu_share": 0.01, "loadavg_before": [0.5]}
     canned["serving"] = {"stats_seconds": 1.5, "store_bytes": 2**30, "rss_mb": 1500.0}
@@ -223,8 +262,15 @@ def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_
         assert {"stats_seconds", "store_bytes", "rss_mb"} <= set(modes)
     assert set(LLM_KEYS) <= set(report["llm"])
     assert set(report["peak_rss_mb"]) == {
-        "encoder", "ingest", "reingest", "reference", "retrieval_1000", "serving_1000", "retrieval_100000",
-        "serving_100000", "llm"
+        "encoder",
+        "ingest",
+        "reingest",
+        "reference",
+        "retrieval_1000",
+        "serving_1000",
+        "retrieval_100000",
+        "serving_100000",
+        "llm",
     }
     assert {"cores", "cpu_model", "cpu", "encoder", "llama_cpp"} <= set(report["machine"])
     assert {"flags", "avx2", "avx512", "vnni", "summary"} <= set(report["machine"]["cpu"])
@@ -305,7 +351,9 @@ def test_encoder_choice_says_why():
 
     assert encoder_choice("multilingual-e5-small", "auto")["chosen"] == "onnx-int8"
     assert encoder_choice("some/other-model", "auto") == {
-        "requested": "auto", "chosen": "torch", "why": "auto: a model other than the built-in one runs on torch float32"
+        "requested": "auto",
+        "chosen": "torch",
+        "why": "auto: a model other than the built-in one runs on torch float32",
     }
     assert "NEWSRAG_EMBED_BACKEND=torch" in encoder_choice("multilingual-e5-small", "torch")["why"]
 
@@ -322,8 +370,21 @@ def test_cli_rejects_bad_sizes(cli):
 @pytest.mark.slow
 def test_bench_runs_on_the_shipped_corpus(cli, tmp_path: Path):
     out = tmp_path / "bench.json"
-    args = ["bench", "--corpus", str(CORPUS), "--json", str(out), "--sizes", "200,1000", "--queries", "10",
-            "--llm-questions", "1", "--llm-max-tokens", "16"]
+    args = [
+        "bench",
+        "--corpus",
+        str(CORPUS),
+        "--json",
+        str(out),
+        "--sizes",
+        "200,1000",
+        "--queries",
+        "10",
+        "--llm-questions",
+        "1",
+        "--llm-max-tokens",
+        "16",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())

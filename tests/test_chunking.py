@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from index.chunking import chunk_article, header, whitespace_token_starts
@@ -20,7 +22,9 @@ def _words(n: int, start: int = 0) -> str:
 
 
 def test_offsets_point_into_the_raw_text():
-    text = "\n\n".join(f"Zin nummer {i} gaat over o.a. dhr. Jansen en de U.S. Army. {_words(12, i)}." for i in range(30))
+    text = "\n\n".join(
+        f"Zin nummer {i} gaat over o.a. dhr. Jansen en de U.S. Army. {_words(12, i)}." for i in range(30)
+    )
     chunks = chunk_article(_article(text), whitespace_token_starts, max_tokens=60)
     assert len(chunks) > 3
     for n, c in enumerate(chunks):
@@ -34,7 +38,7 @@ def test_offsets_point_into_the_raw_text():
 def test_one_sentence_of_overlap():
     text = " ".join(f"Dit is zin {i} {_words(10)}." for i in range(40))
     chunks = chunk_article(_article(text), whitespace_token_starts, max_tokens=50)
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in itertools.pairwise(chunks):
         last = split_sentences(prev.text, "nl")[-1]
         assert nxt.text.startswith(prev.text[last[0] : last[1]])
         assert nxt.start < prev.end  # they overlap, by exactly that sentence

@@ -67,7 +67,9 @@ def test_bad_files_are_reported_and_the_good_article_is_searchable(tmp_path: Pat
     (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     (folder / "empty.txt").write_text("")
     (folder / "latin1.txt").write_bytes(" date 2020-10 Caf\xe9 in Utrecht, \xe9\xe9n artikel.".encode("latin-1"))
-    (folder / "feed.jsonl").write_text('{"id": "ok-1", "title": "Goed", "text": "Een goed artikel over kaas."}\n{"id": broken\n')
+    (folder / "feed.jsonl").write_text(
+        '{"id": "ok-1", "title": "Goed", "text": "Een goed artikel over kaas."}\n{"id": broken\n'
+    )
     result = run("ingest", str(folder), "--json")
     report = json.loads(result.output)
     reasons = {Path(e["path"]).name: e for e in report["errors"]}

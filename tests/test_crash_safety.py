@@ -30,16 +30,27 @@ def _corpus(path: Path) -> Path:
                 f"Volgens woordvoerder nummer {i} is het besluit over {topic} nog niet definitief genomen.",
                 f"De gemeenteraad vergadert volgende week opnieuw over {topic}, meldt de redactie.",
             ] * (1 + i % 4)
-            f.write(json.dumps({"id": f"a{i:03d}", "title": f"{topic} {i}", "date": "2020-10-01",
-                                "lang": "nl", "text": " ".join(sentences)}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"a{i:03d}",
+                        "title": f"{topic} {i}",
+                        "date": "2020-10-01",
+                        "lang": "nl",
+                        "text": " ".join(sentences),
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
 def _ingest(home: Path, corpus: Path) -> subprocess.Popen:
     env = {**os.environ, "NEWSRAG_HOME": str(home), "NEWSRAG_INGEST_BATCH_CHUNKS": "48"}
     exe = Path(sys.executable).parent / "newsrag"
-    return subprocess.Popen([str(exe), "ingest", str(corpus), "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [str(exe), "ingest", str(corpus), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
 
 
 def _count(db: Path, table: str) -> int:
@@ -51,9 +62,9 @@ def _count(db: Path, table: str) -> int:
 
 
 def _snapshot(home: Path) -> dict:
+    from index import factory
     from index.ingest import record_manager
     from index.settings import Settings
-    from index import factory
 
     settings = Settings(home=home)
     store = factory.store(settings, factory.embedder(settings))
@@ -82,8 +93,11 @@ def test_killed_ingest_converges_to_a_clean_run(tmp_path: Path):
     catalog = crash_home / "catalog.sqlite"
     kill_points = [
         ("while loading the model", lambda: True, 1.0),
-        ("after some chunks, before their articles", lambda: _count(catalog, "chunks") > 0
-            and _count(catalog, "articles") == 0, 0.0),
+        (
+            "after some chunks, before their articles",
+            lambda: _count(catalog, "chunks") > 0 and _count(catalog, "articles") == 0,
+            0.0,
+        ),
         ("between batches", lambda: _count(catalog, "articles") >= 40, 0.0),
         ("late in the run", lambda: _count(catalog, "articles") >= 120, 0.0),
     ]

@@ -26,10 +26,22 @@ from ui.streaming import stream_answer
 from .test_api import sse_events
 
 ARTICLES = [
-    Article(id="moscow", title="Bestand in Nagorno-Karabach", date="2020-10", source="NOS", lang="nl",
-            text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang."),
-    Article(id="cheese", title="Kaasmarkt Alkmaar", date="2019-05-01", source="AD", lang="nl",
-            text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas."),
+    Article(
+        id="moscow",
+        title="Bestand in Nagorno-Karabach",
+        date="2020-10",
+        source="NOS",
+        lang="nl",
+        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang.",
+    ),
+    Article(
+        id="cheese",
+        title="Kaasmarkt Alkmaar",
+        date="2019-05-01",
+        source="AD",
+        lang="nl",
+        text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas.",
+    ),
 ]
 QUESTION = "Wie bemiddelde bij de besprekingen in Moskou?"
 
@@ -46,7 +58,7 @@ def ask(client: TestClient, path: str, **body) -> dict:
     assert response.status_code == 200, response.text
     if path == "/api/ask":
         return response.json()
-    return [data for name, data in sse_events(response.text) if name == "answer"][0]
+    return next(data for name, data in sse_events(response.text) if name == "answer")
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
@@ -81,7 +93,10 @@ def test_the_answer_field_is_in_the_api_schema_and_the_record():
         ({"date_from": "2020-02-30"}, "Expected date to be a date in the calendar, got '2020-02-30'"),
         ({"date_to": "2020-13"}, "Expected date to be a date in the calendar, got '2020-13'"),
         ({"date_from": "10-04-2019"}, "filters.date_from"),
-        ({"date_from": "2021", "date_to": "2020-12"}, "Expected date_from on or before date_to, got 2021 after 2020-12"),
+        (
+            {"date_from": "2021", "date_to": "2020-12"},
+            "Expected date_from on or before date_to, got 2021 after 2020-12",
+        ),
     ],
 )
 @pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream"])
@@ -103,8 +118,13 @@ class _NoBot:
     max_question_chars = 1000
 
     def stream(self, question, history, filters):
-        yield Answer(question=question, answer="x", refused=True, language="en",
-                     filters={"date_from": "2019-04-10", "date_to": "2019-04-10", "sources": []})
+        yield Answer(
+            question=question,
+            answer="x",
+            refused=True,
+            language="en",
+            filters={"date_from": "2019-04-10", "date_to": "2019-04-10", "sources": []},
+        )
 
 
 def test_a_filter_the_assistant_set_is_kept():
@@ -119,7 +139,7 @@ def test_the_chat_boxes_become_the_filter():
     assert date_filters(None, None) is None and date_filters("", "  ") is None
     assert date_filters(" 2020-10 ", "") == Filters(date_from="2020-10")
     assert date_filters("2019", "2020-02-29") == Filters(date_from="2019", date_to="2020-02-29")
-    with pytest.raises(InputError, match="Expected 'From' as an ISO date .* got 'yesterday'"):
+    with pytest.raises(InputError, match=r"Expected 'From' as an ISO date .* got 'yesterday'"):
         date_filters("yesterday", None)
     with pytest.raises(InputError, match="Expected 'To' to be a date in the calendar, got '2019-02-29'"):
         date_filters(None, "2019-02-29")
@@ -141,6 +161,8 @@ def test_applied_and_described():
 def test_the_chat_shows_the_applied_range_with_an_answer_and_a_refusal():
     base = Answer(question="q", answer="Lavrov.", refused=False, language="nl").as_dict()
     shown = {**base, "filters": {"date_from": "2020-10", "date_to": None, "sources": ["<b>NOS</b>"]}}
-    assert '<p class="nr-filter">Searched articles from 2020-10 on in &lt;b&gt;NOS&lt;/b&gt;</p>' in render.answer_html(shown)
+    assert '<p class="nr-filter">Searched articles from 2020-10 on in &lt;b&gt;NOS&lt;/b&gt;</p>' in render.answer_html(
+        shown
+    )
     assert "nr-filter" in render.answer_html({**shown, "refused": True})
     assert "nr-filter" not in render.answer_html(base)

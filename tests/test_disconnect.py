@@ -54,7 +54,9 @@ class SlowChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "slow-fake"
 
-    def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         probe: Probe = self.probe
         with probe.lock:
             try:
@@ -78,8 +80,14 @@ def app_and_probes(fake_ingest, fake_embeddings, tmp_path):
     probes: list[Probe] = []
 
     def build(probe: Probe):
-        bot = Assistant(store=store, embeddings=fake_embeddings, llm=SlowChatModel(probe=probe),
-                        min_relevance=0.0, min_support=0.2, k=2)
+        bot = Assistant(
+            store=store,
+            embeddings=fake_embeddings,
+            llm=SlowChatModel(probe=probe),
+            min_relevance=0.0,
+            min_support=0.2,
+            k=2,
+        )
         return create_app(Settings(home=tmp_path / "home", rate_limit="off", max_pending=2), bot, ui=False)
 
     yield build, probes
@@ -105,11 +113,22 @@ async def call(app, path: str, body: dict, gone: asyncio.Event) -> list[dict]:
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
-        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode())],
-        "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
     }
     await app(scope, receive, send)
     return sent

@@ -37,7 +37,7 @@ class FakeEncoder:
         self.backend = backend
         self.calls: list[tuple[int, int]] = []
 
-    def encode(self, texts: list[str], **kwargs) -> None:  # noqa: ANN003
+    def encode(self, texts: list[str], **kwargs) -> None:
         self.calls.append((len(texts), kwargs["batch_size"]))
 
 

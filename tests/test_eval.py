@@ -31,7 +31,7 @@ from rag.evaluation.metrics import (
 from rag.evaluation.normalize import dutch_number, normalize
 from rag.evaluation.prompts import PromptFileError, load_prompts
 
-from .conftest import CORPUS, ROOT, SEED_ID, FakeEmbeddings
+from .conftest import ARTICLES, CORPUS, PROMPTS, ROOT, SEED_ID
 
 SEED_PROMPTS = ROOT / "tests" / "prompts" / "seed.jsonl"
 # follow-ups, questions pinned to a month, "since what date", "latest" on corpus/ (issue 13, item 7)
@@ -116,30 +116,70 @@ def test_citation_validity_requires_every_marker_to_be_listed():
 # --- case scoring and aggregation
 
 
-def _case(id: str, *, type: str = "t", answerable: bool = True, answer: str | None = None, refused: bool = False,
-          answers=("Lavrov",), gold=("g",), rank: int | None = 1, citations=(), timings=None) -> Case:
-    case = Case(id=id, question="q", type=type, lang="en", answerable=answerable,
-                answers=list(answers) if answerable else [], supporting_article_ids=list(gold) if answerable else [],
-                answer=answer, refused=refused if answer is not None else None, citations=list(citations),
-                hit_rank=rank if answerable else None, context_hit=rank is not None and rank <= 4,
-                timings=timings or {"retrieve": 0.1, "total": 1.0})
+def _case(
+    id: str,
+    *,
+    type: str = "t",
+    answerable: bool = True,
+    answer: str | None = None,
+    refused: bool = False,
+    answers=("Lavrov",),
+    gold=("g",),
+    rank: int | None = 1,
+    citations=(),
+    timings=None,
+) -> Case:
+    case = Case(
+        id=id,
+        question="q",
+        type=type,
+        lang="en",
+        answerable=answerable,
+        answers=list(answers) if answerable else [],
+        supporting_article_ids=list(gold) if answerable else [],
+        answer=answer,
+        refused=refused if answer is not None else None,
+        citations=list(citations),
+        hit_rank=rank if answerable else None,
+        context_hit=rank is not None and rank <= 4,
+        timings=timings or {"retrieve": 0.1, "total": 1.0},
+    )
     return score_case(case, k=5)
 
 
 def _cit(n: int, precise: bool) -> dict:
-    return {"n": n, "article_id": "g" if precise else "x", "chunk_id": "c", "quote": "", "supported": True, "precise": precise}
+    return {
+        "n": n,
+        "article_id": "g" if precise else "x",
+        "chunk_id": "c",
+        "quote": "",
+        "supported": True,
+        "precise": precise,
+    }
 
 
 def test_aggregate_computes_every_metric_from_cases():
     cases = [
-        _case("right", answer="Sergei Lavrov [1].", citations=[_cit(1, True)], rank=1,
-              timings={"retrieve": 0.2, "generate": 2.0, "total": 3.0}),
-        _case("wrong", answer="Poetin [1] [2].", citations=[_cit(1, True), _cit(2, False)], rank=4,
-              timings={"retrieve": 0.4, "generate": 4.0, "total": 5.0}),
+        _case(
+            "right",
+            answer="Sergei Lavrov [1].",
+            citations=[_cit(1, True)],
+            rank=1,
+            timings={"retrieve": 0.2, "generate": 2.0, "total": 3.0},
+        ),
+        _case(
+            "wrong",
+            answer="Poetin [1] [2].",
+            citations=[_cit(1, True), _cit(2, False)],
+            rank=4,
+            timings={"retrieve": 0.4, "generate": 4.0, "total": 5.0},
+        ),
         _case("falsely-refused", answer="not in the articles", refused=True, rank=None),
         _case("bad-marker", answer="Lavrov [3].", citations=[_cit(1, True)], rank=10),
         _case("unanswerable-refused", type="u", answerable=False, answer="not in the articles", refused=True),
-        _case("unanswerable-answered", type="u", answerable=False, answer="Eurovision [1].", citations=[_cit(1, False)]),
+        _case(
+            "unanswerable-answered", type="u", answerable=False, answer="Eurovision [1].", citations=[_cit(1, False)]
+        ),
     ]
     m = aggregate(cases, k=5)
     assert (m["n"], m["n_ranked"], m["n_scored"], m["n_unanswerable"]) == (6, 4, 4, 2)
@@ -151,7 +191,9 @@ def test_aggregate_computes_every_metric_from_cases():
     assert m["citation_validity"] == pytest.approx(3 / 4)  # of 4 answers, "[3]" names no listed citation
     assert m["refusal_accuracy"] == 0.5
     assert m["false_refusal_rate"] == 0.25
-    assert m["latency_generate_p50"] == pytest.approx(3.0) and m["latency_total_p95"] == pytest.approx(4.5)  # totals 1, 1, 1, 1, 3, 5
+    assert m["latency_generate_p50"] == pytest.approx(3.0) and m["latency_total_p95"] == pytest.approx(
+        4.5
+    )  # totals 1, 1, 1, 1, 3, 5
     assert m["latency_ttft_p50"] is None
     assert [c.id for c in cases if c.failed] == ["wrong", "falsely-refused", "bad-marker", "unanswerable-answered"]
     groups = by_type(cases, k=5)
@@ -172,15 +214,33 @@ def test_retrieval_only_cases_are_correct_when_the_gold_article_is_within_k():
 def test_jsonl_prompts_ignore_unknown_fields_and_fall_back_to_question_type(tmp_path: Path):
     path = tmp_path / "p.jsonl"
     rows = [
-        {"id": "q1", "question": " Who? ", "answers": ["A"], "answerable": True, "supporting_article_ids": ["x"],
-         "question_type": "Factual", "choices": ["A", "B"], "whatever": {"nested": 1}},
-        {"question": "Unanswerable?", "answers": [], "answerable": False, "type": "U", "question_type": "ignored",
-         "history": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]},
+        {
+            "id": "q1",
+            "question": " Who? ",
+            "answers": ["A"],
+            "answerable": True,
+            "supporting_article_ids": ["x"],
+            "question_type": "Factual",
+            "choices": ["A", "B"],
+            "whatever": {"nested": 1},
+        },
+        {
+            "question": "Unanswerable?",
+            "answers": [],
+            "answerable": False,
+            "type": "U",
+            "question_type": "ignored",
+            "history": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
+        },
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
     first, second = load_prompts(path)
     assert (first.id, first.question, first.type, first.answers, first.supporting_article_ids) == (
-        "q1", "Who?", "Factual", ("A",), ("x",)
+        "q1",
+        "Who?",
+        "Factual",
+        ("A",),
+        ("x",),
     )
     assert (second.id, second.type, second.answerable) == ("p-2", "U", False)
     assert second.history == (("user", "hi"), ("assistant", "hello"))
@@ -188,7 +248,9 @@ def test_jsonl_prompts_ignore_unknown_fields_and_fall_back_to_question_type(tmp_
 
 def test_yaml_prompts_as_a_list_or_under_prompts(tmp_path: Path):
     listed = tmp_path / "a.yaml"
-    listed.write_text("- id: y1\n  question: Wie bemiddelde?\n  answers: Lavrov\n  lang: nl\n  extra: 3\n", encoding="utf-8")
+    listed.write_text(
+        "- id: y1\n  question: Wie bemiddelde?\n  answers: Lavrov\n  lang: nl\n  extra: 3\n", encoding="utf-8"
+    )
     mapped = tmp_path / "b.yml"
     mapped.write_text("prompts:\n  - question: Who?\n    answerable: false\n", encoding="utf-8")
     (y1,) = load_prompts(listed)
@@ -213,8 +275,13 @@ def test_malformed_lines_are_all_reported_with_their_line_numbers(tmp_path: Path
         load_prompts(path)
     message = str(e.value)
     assert "5 malformed prompt(s)" in message
-    for line, what in [(3, "invalid JSON"), (4, "'question'"), (5, "duplicate id 'ok'"), (6, "'answerable'"),
-                       (7, "expected an object")]:
+    for line, what in [
+        (3, "invalid JSON"),
+        (4, "'question'"),
+        (5, "duplicate id 'ok'"),
+        (6, "'answerable'"),
+        (7, "expected an object"),
+    ]:
         assert f"bad.jsonl:{line}: {what}" in message
 
 
@@ -227,7 +294,7 @@ def test_bad_yaml_missing_file_and_unknown_type_are_clear_errors(tmp_path: Path)
         load_prompts(tmp_path / "missing.jsonl")
     other = tmp_path / "p.csv"
     other.write_text("question\n", encoding="utf-8")
-    with pytest.raises(PromptFileError, match="expected .jsonl or .yaml"):
+    with pytest.raises(PromptFileError, match=r"expected \.jsonl or \.yaml"):
         load_prompts(other)
 
 
@@ -254,7 +321,9 @@ def test_time_prompts_cover_follow_ups_dates_and_latest_in_both_languages():
 
 def test_thresholds_parse_from_repeated_and_comma_separated_values():
     assert parse_thresholds(["answer_accuracy=0.8", "mrr=.5, hit_at_k=1"]) == {
-        "answer_accuracy": 0.8, "mrr": 0.5, "hit_at_k": 1.0
+        "answer_accuracy": 0.8,
+        "mrr": 0.5,
+        "hit_at_k": 1.0,
     }
     with pytest.raises(click.BadParameter, match="unknown metric 'accuracy'"):
         parse_thresholds(["accuracy=0.8"])
@@ -263,10 +332,23 @@ def test_thresholds_parse_from_repeated_and_comma_separated_values():
 
 
 def test_below_names_each_metric_on_the_wrong_side_of_its_bar():
-    metrics = {"answer_accuracy": 0.7, "refusal_accuracy": 0.9, "false_refusal_rate": 0.2,
-               "latency_total_p95": 3.0, "hit_at_k": None}
-    problems = below(metrics, {"answer_accuracy": 0.8, "refusal_accuracy": 0.8, "false_refusal_rate": 0.1,
-                               "latency_total_p95": 5.0, "hit_at_k": 0.5})
+    metrics = {
+        "answer_accuracy": 0.7,
+        "refusal_accuracy": 0.9,
+        "false_refusal_rate": 0.2,
+        "latency_total_p95": 3.0,
+        "hit_at_k": None,
+    }
+    problems = below(
+        metrics,
+        {
+            "answer_accuracy": 0.8,
+            "refusal_accuracy": 0.8,
+            "false_refusal_rate": 0.1,
+            "latency_total_p95": 5.0,
+            "hit_at_k": 0.5,
+        },
+    )
     assert problems == [
         "answer_accuracy = 0.700 is below 0.8",
         "false_refusal_rate = 0.200 is above 0.1",
@@ -276,39 +358,6 @@ def test_below_names_each_metric_on_the_wrong_side_of_its_bar():
 
 # --- the command, with the fake embedder and the extractive backend
 
-ARTICLES = [
-    {"id": "moscow", "title": "Bestand", "date": "2020-10", "lang": "nl",
-     "text": "Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang in Moskou."},
-    {"id": "cheese", "title": "Kaasmarkt", "date": "2019-05-01", "lang": "nl",
-     "text": "De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas over het plein."},
-]
-PROMPTS = [
-    {"id": "who", "question": "Wie bemiddelde bij de besprekingen in Moskou?", "answers": ["Lavrov"],
-     "answerable": True, "supporting_article_ids": ["moscow"], "lang": "nl", "type": "person"},
-    {"id": "how-long", "question": "Hoe lang duurden de besprekingen in Moskou?", "answers": ["10 uur"],
-     "answerable": True, "supporting_article_ids": ["moscow"], "lang": "nl", "question_type": "number"},
-    {"id": "cheese", "question": "Wat droegen de kaasdragers over het plein?", "answers": ["de kaas"],
-     "answerable": True, "supporting_article_ids": ["cheese"], "lang": "nl", "type": "other"},
-]
-
-
-@pytest.fixture
-def fake_models(monkeypatch: pytest.MonkeyPatch):
-    """The real command with the fake embedder; every passage is relevant enough (fake scores mean nothing)."""
-    import index.factory
-
-    monkeypatch.setattr(index.factory, "embedder", lambda settings: FakeEmbeddings())
-    monkeypatch.setenv("NEWSRAG_MIN_RELEVANCE", "0.0")
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> tuple[Path, Path]:
-    corpus = tmp_path / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in ARTICLES), encoding="utf-8")
-    prompts = tmp_path / "prompts.jsonl"
-    prompts.write_text("\n".join(json.dumps(p) for p in PROMPTS), encoding="utf-8")
-    return corpus, prompts
-
 
 def invoke(*args: str | Path):
     return CliRunner().invoke(eval_command, [str(a) for a in args], obj=Settings(), catch_exceptions=False)
@@ -317,9 +366,24 @@ def invoke(*args: str | Path):
 def test_eval_writes_json_report_junit_and_plot(fake_models, files, tmp_path: Path):
     corpus, prompts = files
     out = tmp_path / "out"
-    result = invoke(prompts, "--corpus", corpus, "--llm", "extractive", "--json", out / "r.json",
-                    "--report", out / "r.md", "--junit", out / "r.xml", "--plot", out / "r.png",
-                    "--fail-under", "hit_at_k=1.0", "citation_validity=1.0")
+    result = invoke(
+        prompts,
+        "--corpus",
+        corpus,
+        "--llm",
+        "extractive",
+        "--json",
+        out / "r.json",
+        "--report",
+        out / "r.md",
+        "--junit",
+        out / "r.xml",
+        "--plot",
+        out / "r.png",
+        "--fail-under",
+        "hit_at_k=1.0",
+        "citation_validity=1.0",
+    )
     assert result.exit_code == 0, result.output
     assert "hit@5" in result.stdout and "3 prompts in" in result.stderr
 
@@ -345,8 +409,17 @@ def test_eval_writes_json_report_junit_and_plot(fake_models, files, tmp_path: Pa
 def test_markdown_report_lists_a_failed_prompt_with_what_was_retrieved(fake_models, files, tmp_path: Path):
     corpus, _ = files
     unanswerable = tmp_path / "u.jsonl"
-    unanswerable.write_text(json.dumps({"id": "euro", "question": "Hoe lang duurden de besprekingen in Moskou?",
-                                        "answerable": False, "type": "unanswerable"}), encoding="utf-8")
+    unanswerable.write_text(
+        json.dumps(
+            {
+                "id": "euro",
+                "question": "Hoe lang duurden de besprekingen in Moskou?",
+                "answerable": False,
+                "type": "unanswerable",
+            }
+        ),
+        encoding="utf-8",
+    )
     result = invoke(unanswerable, "--corpus", corpus, "--llm", "extractive", "--report", tmp_path / "r.md")
     assert result.exit_code == 0, result.output
     report = (tmp_path / "r.md").read_text(encoding="utf-8")
@@ -358,8 +431,7 @@ def test_fail_under_exits_non_zero_naming_the_metric(fake_models, files):
     corpus, prompts = files
     ok = invoke(prompts, "--corpus", corpus, "--retrieval-only", "--fail-under", "hit_at_k=1.0")
     assert ok.exit_code == 0, ok.output
-    result = invoke(prompts, "--corpus", corpus, "--retrieval-only", "--fail-under", "mrr=1.5",
-                    "answer_accuracy=0.8")
+    result = invoke(prompts, "--corpus", corpus, "--retrieval-only", "--fail-under", "mrr=1.5", "answer_accuracy=0.8")
     assert result.exit_code == 1
     assert "mrr = 1.000 is below 1.5" in result.output
     assert "answer_accuracy was not measured" in result.output
@@ -433,8 +505,20 @@ def test_seed_prompts_retrieval_only_through_the_real_cli(tmp_path: Path):
     out = tmp_path / "seed.json"
     result = CliRunner().invoke(
         cli,
-        ["eval", str(SEED_PROMPTS), "--corpus", str(CORPUS), "--llm", "extractive", "--retrieval-only",
-         "--json", str(out), "--fail-under", "hit_at_k=1.0", "mrr=0.9"],
+        [
+            "eval",
+            str(SEED_PROMPTS),
+            "--corpus",
+            str(CORPUS),
+            "--llm",
+            "extractive",
+            "--retrieval-only",
+            "--json",
+            str(out),
+            "--fail-under",
+            "hit_at_k=1.0",
+            "mrr=0.9",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

@@ -18,8 +18,8 @@ from rag.evaluation.prompts import Prompt
 from rag.evaluation.runner import evaluate
 from rag.records import Answer
 
-from .conftest import CORPUS, FakeEmbeddings
-from .test_eval import ARTICLES, PROMPTS, SEED_PROMPTS, fake_models, files, invoke  # noqa: F401 - fixtures
+from .conftest import ARTICLES, CORPUS, PROMPTS, FakeEmbeddings
+from .test_eval import SEED_PROMPTS, invoke
 
 # ours answers the 3 prompts first, then the baseline does (FakeListChatModel answers in this order)
 OURS = ["Lavrov bemiddelde bij de besprekingen in Moskou [1].", "Tien uur [1].", "De kaas [1]."]
@@ -96,7 +96,11 @@ def fake_chat(monkeypatch: pytest.MonkeyPatch):
     warm-up before the timed prompts)."""
     import rag.factory
 
-    monkeypatch.setattr(rag.factory, "chat_model", lambda settings, backend=None: FakeListChatModel(responses=["(warm-up)", *OURS, *THEIRS]))
+    monkeypatch.setattr(
+        rag.factory,
+        "chat_model",
+        lambda settings, backend=None: FakeListChatModel(responses=["(warm-up)", *OURS, *THEIRS]),
+    )
 
 
 def test_eval_baseline_compares_side_by_side_in_every_output(fake_models, fake_chat, files, tmp_path: Path):
@@ -126,7 +130,7 @@ def test_eval_baseline_compares_side_by_side_in_every_output(fake_models, fake_c
     assert "### By type" in report and "| number | accuracy |" not in report  # full labels in the report
     assert "| number | answer_accuracy | " in report
     assert "### Baseline failed prompts (1 of 3)" in report
-    assert "- `how-long` (number): refused an answerable prompt. Answer: \"I don't know.\"" in report
+    assert '- `how-long` (number): refused an answerable prompt. Answer: "I don\'t know."' in report
 
     # a second run: the baseline store is up to date, nothing is embedded again
     again = invoke(prompts, "--corpus", corpus, "--baseline", "--fail-under", "answer_accuracy_diff=5")
@@ -152,10 +156,10 @@ def test_baseline_usage_errors(fake_models, files):
 class RefusingAssistant:
     """Refuses every question the way the assistant records it (`Answer.refusal`)."""
 
-    def __init__(self, store, refusal: dict | None) -> None:  # noqa: ANN001
+    def __init__(self, store, refusal: dict | None) -> None:
         self.store, self.k, self.refusal = store, 2, refusal
 
-    def ask(self, question: str, history=()) -> Answer:  # noqa: ANN001
+    def ask(self, question: str, history=()) -> Answer:
         timings = {"condense": 0.0, "retrieve": 0.01, "generate": 0.5, "verify": 0.1, "total": 0.7}
         return Answer(question=question, answer="Het antwoord op deze vraag staat niet in de artikelen.",
                       refused=True, language="nl", refusal=self.refusal, timings=timings)  # fmt: skip
@@ -181,8 +185,9 @@ def test_refusal_evidence_is_kept_per_case_and_shown_under_failed_prompts(fake_i
     # without a recorded refusal the gate is read from the timed stages, as before
     (old,) = evaluate(_prompts()[:1], store=store, assistant=RefusingAssistant(store, None), progress=False).cases
     assert old.refusal is None and old.refused_by == "verification"
-    assert "Refusal gate" not in reports.markdown(evaluate(_prompts()[:1], store=store,
-                                                           assistant=RefusingAssistant(store, None), progress=False))
+    assert "Refusal gate" not in reports.markdown(
+        evaluate(_prompts()[:1], store=store, assistant=RefusingAssistant(store, None), progress=False)
+    )
 
 
 # --- the real command on the seed prompts

@@ -104,7 +104,9 @@ def test_an_answer_without_the_kind_of_fact_asked_for_gives_nothing():
     assert gives("2000 euro [1].", "number", "How much reward money had he promised?")
     assert not gives("Many miners were rescued [1].", "number", "How many miners were rescued?")
     assert gives("Adam Yates won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?")
-    assert not gives("The Tour of Catalonia winner won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?")
+    assert not gives(
+        "The Tour of Catalonia winner won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?"
+    )
 
 
 def test_month_and_weekday_names_need_no_source_spelling_them():

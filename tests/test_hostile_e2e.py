@@ -109,7 +109,9 @@ def test_widget_explains_a_429_and_keeps_the_question(browser, server, reason, w
     body = f'{{"detail": "server words", "reason": "{reason}", "retry_after": 7}}'
     page.route(
         "**/api/ask/stream",
-        lambda route: route.fulfill(status=429, headers={"retry-after": "7"}, content_type="application/json", body=body),
+        lambda route: route.fulfill(
+            status=429, headers={"retry-after": "7"}, content_type="application/json", body=body
+        ),
     )
     page.goto(f"{server}/widget")
     page.locator("#question").fill(QUESTION)

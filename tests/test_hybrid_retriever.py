@@ -17,13 +17,31 @@ from rag import refusal
 from rag.retrieval import Filters, HybridRetriever, retrieve
 
 ARTICLES = [
-    Article(id="moscow", title="Bestand in Nagorno-Karabach", date="2020-10-10", source="NOS", lang="nl",
-            url="https://example.org/moscow",
-            text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang."),
-    Article(id="talks", title="Talks in Moscow", date="2020-10-11", source="AD", lang="en",
-            text="Lavrov mediated the talks in Moscow. The talks lasted ten hours."),
-    Article(id="cheese", title="Kaasmarkt Alkmaar", date="2019-05-01", source="AD", lang="nl",
-            text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas."),
+    Article(
+        id="moscow",
+        title="Bestand in Nagorno-Karabach",
+        date="2020-10-10",
+        source="NOS",
+        lang="nl",
+        url="https://example.org/moscow",
+        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang.",
+    ),
+    Article(
+        id="talks",
+        title="Talks in Moscow",
+        date="2020-10-11",
+        source="AD",
+        lang="en",
+        text="Lavrov mediated the talks in Moscow. The talks lasted ten hours.",
+    ),
+    Article(
+        id="cheese",
+        title="Kaasmarkt Alkmaar",
+        date="2019-05-01",
+        source="AD",
+        lang="nl",
+        text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas.",
+    ),
 ]
 BY_ID = {a.id: a for a in ARTICLES}
 METADATA = {"article_id", "title", "date", "url", "source", "lang", "chunk_id", "chunk_index", "score", "start", "end"}
@@ -31,8 +49,9 @@ METADATA = {"article_id", "title", "date", "url", "source", "lang", "chunk_id", 
 
 def context(docs: list[Document]) -> str:
     """What a chain would put in its prompt: numbered passages with their title and date."""
-    return "\n".join(f"[{n}] {d.metadata['title']} ({d.metadata['date']}): {d.page_content}" for n, d in
-                     enumerate(docs, start=1))
+    return "\n".join(
+        f"[{n}] {d.metadata['title']} ({d.metadata['date']}): {d.page_content}" for n, d in enumerate(docs, start=1)
+    )
 
 
 @pytest.fixture
@@ -54,7 +73,11 @@ def test_the_retriever_runs_in_an_lcel_chain_and_returns_passages_with_their_met
         article = BY_ID[meta["article_id"]]
         assert article.text[meta["start"] : meta["end"]] == doc.page_content
         assert (meta["title"], meta["date"], meta["source"], meta["lang"]) == (
-            article.title, article.date, article.source, article.lang)
+            article.title,
+            article.date,
+            article.source,
+            article.lang,
+        )
         assert isinstance(meta["score"], float)
     assert docs[0].metadata["url"] == "https://example.org/moscow"
     assert docs[1].metadata["url"] is None  # the article has none: the key is there all the same

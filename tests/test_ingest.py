@@ -103,7 +103,7 @@ def test_prune_removes_articles_of_a_refused_link(fake_ingest):
 
 def test_errors_are_reported_and_the_rest_ingested(fake_ingest):
     bad = LoadError("x.bin", None, "binary file")
-    report, store = fake_ingest([bad, *_articles(2)])
+    report, _ = fake_ingest([bad, *_articles(2)])
     assert report.errors == [bad] and report.articles_added == 2
     assert report.as_dict()["errors"] == [{"path": "x.bin", "line": None, "error": "binary file"}]
 
@@ -113,7 +113,10 @@ def test_hostile_files_are_reported_one_by_one_and_the_rest_ingested(fake_ingest
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    bomb = ['a: &a ["lol", "lol", "lol"]', *(f"{c}: &{c} [*{p}, *{p}, *{p}]" for p, c in zip("abcd", "bcde"))]
+    bomb = [
+        'a: &a ["lol", "lol", "lol"]',
+        *(f"{c}: &{c} [*{p}, *{p}, *{p}]" for p, c in zip("abcd", "bcde", strict=True)),
+    ]
     hostile = {
         "deep.json": "[" * 100_000 + "]" * 100_000,
         "digits.jsonl": '{"text": "x", "id": ' + "9" * 5_000 + "}\n",
@@ -129,7 +132,7 @@ def test_hostile_files_are_reported_one_by_one_and_the_rest_ingested(fake_ingest
 
 
 def test_strict_makes_any_error_fatal_and_stores_nothing(fake_ingest, open_fake_store):
-    with pytest.raises(CorpusError, match="x.bin: binary file"):
+    with pytest.raises(CorpusError, match=r"x\.bin: binary file"):
         fake_ingest([LoadError("x.bin", None, "binary file"), *_articles(2)], strict=True)
     assert open_fake_store().catalog.count_articles() == 0
 

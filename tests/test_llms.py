@@ -151,7 +151,7 @@ def test_custom_model_path_must_exist(tmp_path: Path) -> None:
 def test_invalid_gguf_is_a_model_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"this is not a gguf file" * 100)
-    with pytest.raises(ModelError, match="bad.gguf"):
+    with pytest.raises(ModelError, match=r"bad\.gguf"):
         make_chat_model("local", **_kwargs(model_path=bad))
 
 
@@ -163,7 +163,7 @@ def test_unknown_backend_is_a_value_error(name: str) -> None:
 
 def test_openai_without_url_or_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with pytest.raises(ModelError, match="NEWSRAG_OPENAI_BASE_URL.*OPENAI_API_KEY"):
+    with pytest.raises(ModelError, match=r"NEWSRAG_OPENAI_BASE_URL.*OPENAI_API_KEY"):
         make_chat_model("openai", **_kwargs())
 
 
@@ -219,7 +219,7 @@ def test_a_hung_backend_times_out_instead_of_holding_the_line(backend: str, hung
     def generate() -> None:
         try:
             list(model.stream("hello"))
-        except BaseException as e:  # noqa: BLE001 - the outcome under test
+        except BaseException as e:
             outcome.append(e)
 
     worker = threading.Thread(target=generate, daemon=True)

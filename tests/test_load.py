@@ -190,17 +190,28 @@ def test_twenty_concurrent_clients_for_two_minutes(home):
     mbs = [mb for _, mb in samples]
     third = max(1, len(mbs) // 3)
     figures = {
-        "clients": CLIENTS, "load_s": LOAD_S, "elapsed_s": round(elapsed, 1), "max_pending": MAX_PENDING,
-        "requests": len(outcomes), "served": len(served),
-        "served_json": sum(o.kind == "json" for o in served), "served_sse": sum(o.kind == "sse" for o in served),
-        "answered_by_model": sum(o.refused is False for o in served), "refused": sum(bool(o.refused) for o in served),
-        "busy_429": len(busy), "errors": len(problems), "cut_off_at_hard_cap": len(cut_off),
+        "clients": CLIENTS,
+        "load_s": LOAD_S,
+        "elapsed_s": round(elapsed, 1),
+        "max_pending": MAX_PENDING,
+        "requests": len(outcomes),
+        "served": len(served),
+        "served_json": sum(o.kind == "json" for o in served),
+        "served_sse": sum(o.kind == "sse" for o in served),
+        "answered_by_model": sum(o.refused is False for o in served),
+        "refused": sum(bool(o.refused) for o in served),
+        "busy_429": len(busy),
+        "errors": len(problems),
+        "cut_off_at_hard_cap": len(cut_off),
         "http_5xx": sum((o.status or 0) >= 500 for o in outcomes),
-        "p50_s": round(percentile(latencies, 50), 2), "p95_s": round(percentile(latencies, 95), 2),
+        "p50_s": round(percentile(latencies, 50), 2),
+        "p95_s": round(percentile(latencies, 95), 2),
         "p50_model_answer_s": round(percentile([o.seconds for o in served if o.refused is False], 50), 2),
         "p50_429_s": round(percentile([o.seconds for o in busy], 50), 3),
-        "rss_first_third_max_mb": round(max(mbs[:third]), 1), "rss_last_third_max_mb": round(max(mbs[-third:]), 1),
-        "rss_peak_mb": round(max(mbs), 1), "rss_samples": len(mbs),
+        "rss_first_third_max_mb": round(max(mbs[:third]), 1),
+        "rss_last_third_max_mb": round(max(mbs[-third:]), 1),
+        "rss_peak_mb": round(max(mbs), 1),
+        "rss_samples": len(mbs),
     }
     print("\nload test:", json.dumps(figures, indent=1))
     (ROOT / "test-artifacts").mkdir(exist_ok=True)

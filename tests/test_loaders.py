@@ -102,7 +102,7 @@ def load_one(path: Path) -> Article:
 
 
 def load_error(path: Path, **kwargs: int) -> LoadError:
-    articles, errors = load(path, **kwargs)
+    _, errors = load(path, **kwargs)
     assert len(errors) == 1, errors
     return errors[0]
 
@@ -221,7 +221,11 @@ def test_markdown_front_matter_scalars_stay_strings(tmp_path: Path) -> None:
     path.write_text(f"---\n{meta}---\n{TEXT}", encoding="utf-8")
     article = load_one(path)
     assert (article.id, article.date, article.title, article.lang, article.url) == (
-        "0042", "2020-10-12", "1984", "no", None
+        "0042",
+        "2020-10-12",
+        "1984",
+        "no",
+        None,
     )
 
 
@@ -290,7 +294,16 @@ def test_long_first_sentence_title_is_cut_at_a_word(tmp_path: Path) -> None:
 
 
 def test_folder_walk_is_recursive_sorted_and_skips_hidden_and_readmes(tmp_path: Path) -> None:
-    for name in ["b.txt", "a/c.md", "a/z/d.json", ".hidden.txt", ".git/e.txt", "README.md", "a/README.txt", "notes.csv"]:
+    for name in [
+        "b.txt",
+        "a/c.md",
+        "a/z/d.json",
+        ".hidden.txt",
+        ".git/e.txt",
+        "README.md",
+        "a/README.txt",
+        "notes.csv",
+    ]:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text('{"text": "Some text."}' if name.endswith(".json") else "Some text.", encoding="utf-8")
@@ -513,7 +526,7 @@ def test_an_unforeseen_failure_is_one_error_for_that_file(
 ) -> None:
     from index import formats
 
-    def broken(path: Path, text: str):  # noqa: ANN202
+    def broken(path: Path, text: str):
         raise RuntimeError("the parser fell over")
         yield
 
@@ -523,7 +536,9 @@ def test_an_unforeseen_failure_is_one_error_for_that_file(
     with caplog.at_level(logging.WARNING, logger="index.loaders"):
         articles, errors = load(tmp_path)
     assert [a.id for a in articles] == ["b"]
-    assert [str(e) for e in errors] == [f"{tmp_path / 'a.md'}: could not load the file: RuntimeError: the parser fell over"]
+    assert [str(e) for e in errors] == [
+        f"{tmp_path / 'a.md'}: could not load the file: RuntimeError: the parser fell over"
+    ]
     assert "Traceback" in caplog.text or "the parser fell over" in caplog.text
 
 

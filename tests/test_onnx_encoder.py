@@ -29,7 +29,7 @@ def test_auto_is_int8_for_the_built_in_model_and_torch_for_others() -> None:
 
 
 def test_int8_for_another_model_is_a_clear_error() -> None:
-    with pytest.raises(ModelError, match="only for multilingual-e5-small.*NEWSRAG_EMBED_BACKEND=torch"):
+    with pytest.raises(ModelError, match=r"only for multilingual-e5-small.*NEWSRAG_EMBED_BACKEND=torch"):
         resolve_backend("/models/my-model", "onnx-int8")
     with pytest.raises(ModelError, match="Unknown embedding backend 'gpu'"):
         resolve_backend(E5_DEFAULT, "gpu")
@@ -56,7 +56,7 @@ def test_int8_vectors_stay_close_to_float32(both) -> None:
         b = np.asarray(fp32.model.encode(texts, prompt_name=kind, normalize_embeddings=True))
         cosines = (a * b).sum(axis=1)
         print(kind, "min cosine", round(float(cosines.min()), 4), "mean", round(float(cosines.mean()), 4))
-        assert cosines.min() >= 0.99, dict(zip(texts, cosines.round(4)))
+        assert cosines.min() >= 0.99, dict(zip(texts, cosines.round(4), strict=True))
     assert int8.dimension == fp32.dimension == 384
     assert int8.name == "multilingual-e5-small (onnx-int8)"
 
@@ -72,8 +72,8 @@ def test_int8_ranks_passages_as_float32_does(both) -> None:
 
 @pytest.mark.slow
 def test_the_int8_file_is_built_once(both) -> None:
-    from index.onnx_encoder import INT8_FILE, ensure_int8
     from index.models import ensure_e5
+    from index.onnx_encoder import INT8_FILE, ensure_int8
 
     folder = ensure_e5(Settings().model_cache)
     target = folder / INT8_FILE

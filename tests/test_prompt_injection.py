@@ -44,8 +44,13 @@ def home(tmp_path_factory) -> Path:
 
 def test_an_injected_article_does_not_change_an_unrelated_answer(home):
     search = subprocess.run(
-        [NEWSRAG, "search", "who mediated in Moscow?", "-k", "4", "--json"], env=_env(home), cwd=home.parent,
-        capture_output=True, text=True, timeout=300, check=True,
+        [NEWSRAG, "search", "who mediated in Moscow?", "-k", "4", "--json"],
+        env=_env(home),
+        cwd=home.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     hits = {h["article_id"] for h in json.loads(search.stdout)}
     assert INJECTION_ID in hits and SEED_ID in hits  # the injection is among the passages the model reads

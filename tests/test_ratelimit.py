@@ -214,8 +214,7 @@ def test_forwarded_for_is_believed_only_from_the_trusted_proxies(monkeypatch, fa
     def statuses(url: str, forwarded_for: list[str]) -> list[int]:
         with httpx.Client(base_url=url, timeout=30) as client:
             return [
-                client.get("/api/articles/moscow", headers={"x-forwarded-for": ip}).status_code
-                for ip in forwarded_for
+                client.get("/api/articles/moscow", headers={"x-forwarded-for": ip}).status_code for ip in forwarded_for
             ]
 
     spoofed = [f"198.51.100.{i}" for i in range(40)]

@@ -16,8 +16,20 @@ from rag.records import Source
 
 
 def hit(n: int, score: float, date: str | None) -> Hit:
-    return Hit(chunk_id=f"c{n}", score=score, article_id=f"a{n}", chunk_index=0, title=f"t{n}", date=date,
-               url=None, source=None, lang="en", text=f"passage {n}", start=0, end=10)
+    return Hit(
+        chunk_id=f"c{n}",
+        score=score,
+        article_id=f"a{n}",
+        chunk_index=0,
+        title=f"t{n}",
+        date=date,
+        url=None,
+        source=None,
+        lang="en",
+        text=f"passage {n}",
+        start=0,
+        end=10,
+    )
 
 
 def test_newest_first_puts_the_newest_report_of_the_story_first():
@@ -40,10 +52,22 @@ def test_as_of_names_the_newest_cited_date_in_the_answers_language():
 
 
 ARTICLES = [
-    Article(id="old", title="Evacuatie Maasbracht", date="2019-03-01", source="AD", lang="nl",
-            text="Bij de overstroming in Maasbracht zijn 200 mensen geëvacueerd, meldt de gemeente."),
-    Article(id="new", title="Evacuatie Maasbracht", date="2019-03-04", source="AD", lang="nl",
-            text="Bij de overstroming in Maasbracht zijn 450 mensen geëvacueerd, zegt de burgemeester."),
+    Article(
+        id="old",
+        title="Evacuatie Maasbracht",
+        date="2019-03-01",
+        source="AD",
+        lang="nl",
+        text="Bij de overstroming in Maasbracht zijn 200 mensen geëvacueerd, meldt de gemeente.",
+    ),
+    Article(
+        id="new",
+        title="Evacuatie Maasbracht",
+        date="2019-03-04",
+        source="AD",
+        lang="nl",
+        text="Bij de overstroming in Maasbracht zijn 450 mensen geëvacueerd, zegt de burgemeester.",
+    ),
 ]
 
 
@@ -58,10 +82,24 @@ def test_a_question_for_the_latest_figure_reads_the_newest_report_first_and_says
     assert not plain.answer.startswith("Per ")  # not a question about time: no date lead
 
 
-
 def source(n: int, date: str, text: str) -> Source:
-    return Source(n, Hit(chunk_id=f"c{n}", score=0.8, article_id=f"a{n}", chunk_index=0, title="t", date=date,
-                         url=None, source=None, lang="nl", text=text, start=0, end=len(text)))
+    return Source(
+        n,
+        Hit(
+            chunk_id=f"c{n}",
+            score=0.8,
+            article_id=f"a{n}",
+            chunk_index=0,
+            title="t",
+            date=date,
+            url=None,
+            source=None,
+            lang="nl",
+            text=text,
+            start=0,
+            end=len(text),
+        ),
+    )
 
 
 def same_if_alike(claim: str, candidates: list[str]) -> list[float]:
@@ -76,18 +114,22 @@ REPORTS = [
 
 
 def test_another_days_figure_for_the_same_thing_is_a_conflict():
-    conflict = conflicting_report("Er zijn 450 mensen geëvacueerd [1].", REPORTS, "Hoeveel mensen zijn geëvacueerd?",
-                                  "nl", same_if_alike)
+    conflict = conflicting_report(
+        "Er zijn 450 mensen geëvacueerd [1].", REPORTS, "Hoeveel mensen zijn geëvacueerd?", "nl", same_if_alike
+    )
     assert conflict is not None and (conflict.source, conflict.other) == (1, 2)
     assert conflict.quote.startswith("Bij de overstroming zijn 200 mensen")
     answer = with_conflict("Er zijn 450 mensen geëvacueerd [1].", conflict, "nl")
-    assert answer == ("Er zijn 450 mensen geëvacueerd [1]. Een eerder bericht (1 maart 2019) meldde iets anders: "
-                      "“Bij de overstroming zijn 200 mensen geëvacueerd” [2].")
+    assert answer == (
+        "Er zijn 450 mensen geëvacueerd [1]. Een eerder bericht (1 maart 2019) meldde iets anders: "
+        "“Bij de overstroming zijn 200 mensen geëvacueerd” [2]."
+    )
 
 
 def test_an_answer_from_the_older_report_is_led_by_the_newest_one():
-    conflict = conflicting_report("Er zijn 200 mensen geëvacueerd [2].", REPORTS, "Hoeveel mensen zijn geëvacueerd?",
-                                  "en", same_if_alike)
+    conflict = conflicting_report(
+        "Er zijn 200 mensen geëvacueerd [2].", REPORTS, "Hoeveel mensen zijn geëvacueerd?", "en", same_if_alike
+    )
     assert conflict is not None
     answer = with_conflict("200 people were evacuated [2].", conflict, "en")
     assert answer.startswith("The newest report (4 March 2019): “Bij de overstroming zijn 450 mensen geëvacueerd” [1].")
@@ -96,7 +138,8 @@ def test_an_answer_from_the_older_report_is_led_by_the_newest_one():
     conflict = conflicting_report(both, REPORTS, "How many people were evacuated?", "en", same_if_alike)
     assert conflict is not None and conflict.answered and conflict.other == 1
     assert with_conflict(both, conflict, "en") == (
-        f"The newest report (4 March 2019): “Bij de overstroming zijn 450 mensen geëvacueerd” [1]. {both}")
+        f"The newest report (4 March 2019): “Bij de overstroming zijn 450 mensen geëvacueerd” [1]. {both}"
+    )
 
 
 def test_no_conflict_without_another_day_another_value_or_the_same_meaning():
@@ -106,8 +149,10 @@ def test_no_conflict_without_another_day_another_value_or_the_same_meaning():
     unlike = lambda claim, candidates: [0.5] * len(candidates)  # noqa: E731 - a fake scorer
     assert conflicting_report("Er zijn 450 mensen geëvacueerd [1].", REPORTS, question, "nl", unlike) is None
     # the same counted word in another statement ("mensen" dead vs infected) is not the same figure
-    ebola = [source(1, "2019-04-05", "Het ebolavirus heeft in Congo al 629 mensen het leven gekost."),
-             source(2, "2019-03-20", "In Congo zijn inmiddels meer dan 1000 mensen besmet met ebola.")]
+    ebola = [
+        source(1, "2019-04-05", "Het ebolavirus heeft in Congo al 629 mensen het leven gekost."),
+        source(2, "2019-03-20", "In Congo zijn inmiddels meer dan 1000 mensen besmet met ebola."),
+    ]
     always = lambda claim, candidates: [0.99] * len(candidates)  # noqa: E731 - a fake scorer
     assert conflicting_report("Er zijn 629 mensen overleden [1].", ebola, "Hoeveel doden?", "nl", always) is None
     # "3 gewonden" counts another thing than "450 mensen"
@@ -116,16 +161,26 @@ def test_no_conflict_without_another_day_another_value_or_the_same_meaning():
 
 def test_quantities_pair_a_number_with_what_it_counts_but_not_dates():
     assert quantities("Er zijn 450 mensen geëvacueerd en 3,5 miljoen euro schade op 9 april.") == {
-        ("mensen", "450"), ("euro", "35 miljoen")}
+        ("mensen", "450"),
+        ("euro", "35 miljoen"),
+    }
 
 
 # --- with the real models (slow)
 
 FLOOD = [
-    ("2019-03-01", "Maasbracht overstroomd", "Het water van de Maas stond vrijdag tot aan de dijk. Bij de overstroming in "
-     "Maasbracht zijn 200 mensen geëvacueerd, meldt de gemeente. De brandweer pompte de hele nacht."),
-    ("2019-03-04", "Water in Maasbracht zakt", "Het water in Maasbracht zakt langzaam. Bij de overstroming in Maasbracht "
-     "zijn 450 mensen geëvacueerd, zegt de burgemeester. Zij mogen woensdag terug naar huis."),
+    (
+        "2019-03-01",
+        "Maasbracht overstroomd",
+        "Het water van de Maas stond vrijdag tot aan de dijk. Bij de overstroming in "
+        "Maasbracht zijn 200 mensen geëvacueerd, meldt de gemeente. De brandweer pompte de hele nacht.",
+    ),
+    (
+        "2019-03-04",
+        "Water in Maasbracht zakt",
+        "Het water in Maasbracht zakt langzaam. Bij de overstroming in Maasbracht "
+        "zijn 450 mensen geëvacueerd, zegt de burgemeester. Zij mogen woensdag terug naar huis.",
+    ),
 ]
 
 
@@ -135,11 +190,18 @@ def test_real_embeddings_see_the_same_figure_in_two_reports_and_not_another_stat
 
     reports = [source(n, date, text) for n, (date, _, text) in enumerate(FLOOD, start=1)]
     score = embedding_scorer(real_embeddings)
-    conflict = conflicting_report("450 people were evacuated in Maasbracht [2].", reports,
-                                  "How many people were evacuated in Maasbracht?", "en", score)
+    conflict = conflicting_report(
+        "450 people were evacuated in Maasbracht [2].",
+        reports,
+        "How many people were evacuated in Maasbracht?",
+        "en",
+        score,
+    )
     assert conflict is not None and (conflict.source, conflict.other) == (2, 1) and "200 mensen" in conflict.quote
-    ebola = [source(1, "2019-04-05", "Het ebolavirus heeft in Congo al 629 mensen het leven gekost."),
-             source(2, "2019-03-20", "In Congo zijn inmiddels meer dan 1000 mensen besmet met ebola.")]
+    ebola = [
+        source(1, "2019-04-05", "Het ebolavirus heeft in Congo al 629 mensen het leven gekost."),
+        source(2, "2019-03-20", "In Congo zijn inmiddels meer dan 1000 mensen besmet met ebola."),
+    ]
     assert conflicting_report("629 mensen zijn overleden [1].", ebola, "Hoeveel doden?", "nl", score) is None
 
 
@@ -152,14 +214,20 @@ def test_the_local_model_gives_the_newest_figure_and_the_earlier_one_with_its_da
     from ui.cli import cli
 
     articles = tmp_path / "flood.jsonl"
-    articles.write_text("".join(
-        json.dumps({"id": f"flood-{i}", "date": date, "title": title, "text": text, "lang": "nl", "source": "AD"}) + "\n"
-        for i, (date, title, text) in enumerate(FLOOD)
-    ), encoding="utf-8")
+    articles.write_text(
+        "".join(
+            json.dumps({"id": f"flood-{i}", "date": date, "title": title, "text": text, "lang": "nl", "source": "AD"})
+            + "\n"
+            for i, (date, title, text) in enumerate(FLOOD)
+        ),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "home"))
     runner = CliRunner()
     assert runner.invoke(cli, ["ingest", str(articles)], catch_exceptions=False).exit_code == 0
-    result = runner.invoke(cli, ["ask", "Hoeveel mensen zijn er geëvacueerd in Maasbracht?", "--json"], catch_exceptions=False)
+    result = runner.invoke(
+        cli, ["ask", "Hoeveel mensen zijn er geëvacueerd in Maasbracht?", "--json"], catch_exceptions=False
+    )
     answer = json.loads(result.output)
     print(answer["answer"])
     assert not answer["refused"]

@@ -45,8 +45,16 @@ UNANSWERABLE = [
 @pytest.fixture(scope="module")
 def store(real_embeddings, tmp_path_factory):
     home = tmp_path_factory.mktemp("calibration")
-    s = open_store(home, embeddings=real_embeddings, model_name=real_embeddings.name, dimension=real_embeddings.dimension)
-    ingest(load_articles([CORPUS]), s, record_manager(home, s), token_starts=hf_token_starts(real_embeddings.tokenizer), progress=False)
+    s = open_store(
+        home, embeddings=real_embeddings, model_name=real_embeddings.name, dimension=real_embeddings.dimension
+    )
+    ingest(
+        load_articles([CORPUS]),
+        s,
+        record_manager(home, s),
+        token_starts=hf_token_starts(real_embeddings.tokenizer),
+        progress=False,
+    )
     return s
 
 
@@ -88,7 +96,9 @@ def test_support_threshold_separates_stated_from_unrelated_claims(real_embedding
 
     def score(claim: str, sentences: list[str]) -> list[float]:
         # the score verification uses: similarity plus the name/number signal
-        return [combined_score(s, _keys(claim), c) for s, c in zip(similarity(claim, sentences), sentences)]
+        return [
+            combined_score(s, _keys(claim), c) for s, c in zip(similarity(claim, sentences), sentences, strict=True)
+        ]
 
     for claim, index in SUPPORTED:
         scores = score(claim, SENTENCES)

@@ -41,8 +41,10 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
         ("They sold apples, pears, etc. Then it rained.", ["They sold apples, pears, etc.", "Then it rained."]),
         # months and numbers before a number; a name before a capital
         ("It was Jan. 5 in the U.S. capital. Fine.", ["It was Jan. 5 in the U.S. capital.", "Fine."]),
-        ("Op 5 jan. 2021 kwam nr. 3 binnen. Ik sprak Jan. Hij zei niets.",
-         ["Op 5 jan. 2021 kwam nr. 3 binnen.", "Ik sprak Jan.", "Hij zei niets."]),
+        (
+            "Op 5 jan. 2021 kwam nr. 3 binnen. Ik sprak Jan. Hij zei niets.",
+            ["Op 5 jan. 2021 kwam nr. 3 binnen.", "Ik sprak Jan.", "Hij zei niets."],
+        ),
         # decimals, thousands, times
         (
             "Er waren 30.000 mensen. Het kostte 3.5 miljoen. Om 3.00 uur begon het. Klaar.",

@@ -25,8 +25,12 @@ def test_importing_does_no_work(tmp_path):
     import subprocess
     import sys
 
-    code = "import index.cli, index.store, index.ingest, rag.cli, ui.cli, sys; " \
-           "print(sorted(m for m in ('torch','sentence_transformers','chromadb','gradio') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)})
+    code = (
+        "import index.cli, index.store, index.ingest, rag.cli, ui.cli, sys; "
+        "print(sorted(m for m in ('torch','sentence_transformers','chromadb','gradio') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)}
+    )
     assert out.stdout.strip() == "[]", out.stderr
     assert not (tmp_path / ".newsrag").exists()

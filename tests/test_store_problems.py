@@ -72,8 +72,10 @@ def test_a_file_that_turns_bad_loses_nothing_already_stored(tmp_path: Path):
     folder.mkdir()
     feed = folder / "feed.jsonl"
     feed.write_text(
-        json.dumps({"id": "k1", "title": "Kaas", "text": "De kaasmarkt in Alkmaar trok veel toeristen."}) + "\n"
-        + json.dumps({"id": "k2", "title": "Fiets", "text": "Utrecht opende de grootste fietsenstalling."}) + "\n"
+        json.dumps({"id": "k1", "title": "Kaas", "text": "De kaasmarkt in Alkmaar trok veel toeristen."})
+        + "\n"
+        + json.dumps({"id": "k2", "title": "Fiets", "text": "Utrecht opende de grootste fietsenstalling."})
+        + "\n"
     )
     assert invoke("ingest", str(folder)).exit_code == 0
     feed.write_bytes(b"\xff\xfe broken \x00\x01")

@@ -52,7 +52,9 @@ def overlap(question: str, candidates: list[str]) -> list[float]:
 
 
 def test_an_unknown_sentence_close_to_the_question_is_the_evidence():
-    sources = [_source(1, "Een nieuwe trainer voor FC Zeewolde is in beeld. De naam van de trainer is nog niet bekend.")]
+    sources = [
+        _source(1, "Een nieuwe trainer voor FC Zeewolde is in beeld. De naam van de trainer is nog niet bekend.")
+    ]
     evidence = unknown_detail("wie wordt de nieuwe trainer van FC Zeewolde", sources, overlap, margin=0.5)
     assert evidence is not None
     assert evidence["sentence"] == "De naam van de trainer is nog niet bekend."
@@ -72,7 +74,11 @@ def test_the_assistant_refuses_before_asking_the_model(fake_ingest, fake_embeddi
     from rag.answer import Assistant
 
     article = Article(
-        id="coach", title="Trainer gezocht", date="2019-03-01", lang="nl", text="De naam van de trainer is nog niet bekend."
+        id="coach",
+        title="Trainer gezocht",
+        date="2019-03-01",
+        lang="nl",
+        text="De naam van de trainer is nog niet bekend.",
     )
     _, store = fake_ingest([article])
     # a model that would invent a name: it is never asked

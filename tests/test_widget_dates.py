@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,9 @@ def date_range(dataset: dict) -> tuple[dict, list[str]]:
         "const range = w.dateRange(JSON.parse(require('fs').readFileSync(0, 'utf8')), (m) => errors.push(m));"
         "console.log(JSON.stringify([range, errors]));"
     )
-    done = subprocess.run([NODE, "-e", script], input=json.dumps(dataset), capture_output=True, text=True,
-                          check=True, timeout=60)
+    done = subprocess.run(
+        [NODE, "-e", script], input=json.dumps(dataset), capture_output=True, text=True, check=True, timeout=60
+    )
     range_, errors = json.loads(done.stdout)
     return range_, errors
 
@@ -46,13 +46,27 @@ def test_iso_dates_are_kept(dataset, expected):
 
 
 @pytest.mark.parametrize(
-    "bad", ["2019-02-29", "2020-13", "2020-00", "2020-04-31", "0000", "10-04-2019", "2020/10/01", "last week",
-            "2020-1-5", "2020-10-01T00:00", "<img src=x>"],
+    "bad",
+    [
+        "2019-02-29",
+        "2020-13",
+        "2020-00",
+        "2020-04-31",
+        "0000",
+        "10-04-2019",
+        "2020/10/01",
+        "last week",
+        "2020-1-5",
+        "2020-10-01T00:00",
+        "<img src=x>",
+    ],
 )
 def test_a_bad_date_is_a_console_error_and_ignored(bad):
     found, errors = date_range({"from": bad, "to": "2021-01-01"})
     assert found == {"to": "2021-01-01"}
-    assert errors == [f'newsrag widget: data-from="{bad}" is not an ISO date (YYYY-MM-DD, YYYY-MM or YYYY); it is ignored.']
+    assert errors == [
+        f'newsrag widget: data-from="{bad}" is not an ISO date (YYYY-MM-DD, YYYY-MM or YYYY); it is ignored.'
+    ]
 
 
 def test_a_reversed_range_is_a_console_error_and_both_are_ignored():

@@ -29,22 +29,27 @@ def run_node(script: str, data: object) -> object:
 
 def test_spans_cut_at_code_point_offsets_as_python_slices() -> None:
     spans = [(s, e) for s in range(0, len(TEXT), 3) for e in range(s + 1, len(TEXT) + 1, 4)] + [(0, len(TEXT))]
-    found = run_node("console.log(JSON.stringify(data.spans.map(([s, e]) => o.splitSpan(data.text, s, e))));",
-                     {"text": TEXT, "spans": spans})
+    found = run_node(
+        "console.log(JSON.stringify(data.spans.map(([s, e]) => o.splitSpan(data.text, s, e))));",
+        {"text": TEXT, "spans": spans},
+    )
     assert found == [[TEXT[:s], TEXT[s:e], TEXT[e:]] for s, e in spans]
 
 
 @pytest.mark.parametrize("start, end", [(-1, -1), (5, 5), (7, 3), (0, len(TEXT) + 1), (len(TEXT), len(TEXT) + 2)])
 def test_offsets_outside_the_text_are_no_span(start: int, end: int) -> None:
-    found = run_node("console.log(JSON.stringify(o.splitSpan(data.text, data.start, data.end)));",
-                     {"text": TEXT, "start": start, "end": end})
+    found = run_node(
+        "console.log(JSON.stringify(o.splitSpan(data.text, data.start, data.end)));",
+        {"text": TEXT, "start": start, "end": end},
+    )
     assert found is None
 
 
 def test_a_long_quote_is_cut_at_a_code_point() -> None:
     quote = "🎉" * 250
-    found = run_node("console.log(JSON.stringify([o.cut(data.q, 200), o.cut(data.q.slice(0, 400), 200)]));",
-                     {"q": quote})
+    found = run_node(
+        "console.log(JSON.stringify([o.cut(data.q, 200), o.cut(data.q.slice(0, 400), 200)]));", {"q": quote}
+    )
     assert found == ["🎉" * 199 + "…", "🎉" * 200]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -78,7 +78,7 @@ def api_router(runtime: Runtime) -> APIRouter:
         try:
             answer = await until_disconnected(request, _final(events))
         finally:
-            await events.aclose()  # type: ignore[attr-defined]
+            await events.aclose()
         return answer.as_dict()
 
     @router.post(
@@ -119,7 +119,7 @@ def api_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-async def _final(events: AsyncIterator[str | Answer]) -> Answer:
+async def _final(events: AsyncGenerator[str | Answer, None]) -> Answer:
     answer = None
     async for event in events:
         if isinstance(event, Answer):
@@ -128,7 +128,7 @@ async def _final(events: AsyncIterator[str | Answer]) -> Answer:
     return answer
 
 
-async def _sse(first: str | Answer, events: AsyncIterator[str | Answer]) -> AsyncIterator[ServerSentEvent]:
+async def _sse(first: str | Answer, events: AsyncGenerator[str | Answer, None]) -> AsyncIterator[ServerSentEvent]:
     try:
         yield _event(first)
         async for event in events:
@@ -139,7 +139,7 @@ async def _sse(first: str | Answer, events: AsyncIterator[str | Answer]) -> Asyn
         log.exception("answering failed mid-stream")
         yield ServerSentEvent(json.dumps({"detail": "Internal error while answering."}), event="error")
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 def _event(event: str | Answer) -> ServerSentEvent:

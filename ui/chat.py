@@ -121,7 +121,9 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
     async def open_source(evt: gr.EventData) -> str:
         data = evt._data or {}
         article = await anyio.to_thread.run_sync(runtime.article, str(data.get("article_id", "")))
-        return render.source_view_html(article, int(data.get("start", -1)), int(data.get("end", -1)), int(data.get("n", 0)))
+        return render.source_view_html(
+            article, int(data.get("start", -1)), int(data.get("end", -1)), int(data.get("n", 0))
+        )
 
     def on_like(answers: dict[str, dict], data: gr.LikeData) -> None:
         if data.liked not in (True, False):  # a feedback toggled off, or another option
@@ -150,7 +152,9 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
     with gr.Blocks(title="newsrag: ask the news archive", analytics_enabled=False) as demo:
         answers = gr.State({})  # answer message index (str) -> Answer.as_dict()
         conversation = gr.State([])  # the Chatbot's messages, kept here rather than sent by the page
-        gr.Markdown("## Ask the news archive\nAnswers cite the articles they come from; click a marker to read the source.")
+        gr.Markdown(
+            "## Ask the news archive\nAnswers cite the articles they come from; click a marker to read the source."
+        )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
@@ -164,17 +168,29 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="e.g. who mediated in Moscow?", show_label=False, scale=5,
-                        elem_id="nr-question", max_lines=4, autofocus=True,
+                        placeholder="e.g. who mediated in Moscow?",
+                        show_label=False,
+                        scale=5,
+                        elem_id="nr-question",
+                        max_lines=4,
+                        autofocus=True,
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="nr-ask")
                 with gr.Row(elem_id="nr-dates"):
                     date_from = gr.Textbox(
-                        label="From", placeholder="YYYY-MM-DD", elem_id="nr-date-from", max_lines=1, scale=2,
+                        label="From",
+                        placeholder="YYYY-MM-DD",
+                        elem_id="nr-date-from",
+                        max_lines=1,
+                        scale=2,
                         min_width=120,
                     )
                     date_to = gr.Textbox(
-                        label="To", placeholder="YYYY-MM-DD", elem_id="nr-date-to", max_lines=1, scale=2,
+                        label="To",
+                        placeholder="YYYY-MM-DD",
+                        elem_id="nr-date-to",
+                        max_lines=1,
+                        scale=2,
                         min_width=120,
                     )
                     new = gr.Button("New chat", size="sm", variant="secondary", elem_id="nr-new-chat", scale=1)
@@ -184,8 +200,12 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                 )
             with gr.Column(scale=2, min_width=300):
                 source_view = gr.HTML(
-                    render.EMPTY_SOURCE_VIEW, elem_id="nr-source", js_on_load=SOURCE_JS, max_height=640,
-                    container=True, padding=True,
+                    render.EMPTY_SOURCE_VIEW,
+                    elem_id="nr-source",
+                    js_on_load=SOURCE_JS,
+                    max_height=640,
+                    container=True,
+                    padding=True,
                 )
 
         inputs = [question, conversation, answers, date_from, date_to]

@@ -19,7 +19,7 @@ from rag.eval_cli import eval_command
 class _Group(click.Group):
     """Turns the project's errors into a clean message and exit code 1, never a traceback."""
 
-    def invoke(self, ctx: click.Context):  # noqa: ANN201
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except NewsragError as e:
@@ -44,8 +44,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     """
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    overrides = {"home": home} if home else {}
-    ctx.obj = Settings(**overrides)
+    ctx.obj = Settings(home=home) if home else Settings()
 
 
 @click.command()
@@ -83,18 +82,40 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
     help="File or folder to benchmark on (default: NEWSRAG_CORPUS, i.e. corpus/).",
 )
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), help="Write all figures here.")
-@click.option("--sizes", default="1000,10000,100000,1000000", callback=_sizes, hidden=True,
-              help="Store sizes (chunks) for the retrieval latencies.")
-@click.option("--queries", type=click.IntRange(5, 10_000), default=100, hidden=True,
-              help="Timed queries per mode and size.")
-@click.option("--llm-questions", type=click.IntRange(1, 5), default=5, hidden=True,
-              help="How many of the five questions.")
-@click.option("--llm-max-tokens", type=click.IntRange(1, 4096), default=None, hidden=True,
-              help="Most tokens per answer (default: NEWSRAG_LLM_MAX_TOKENS).")
-@click.option("--skip", type=click.Choice(["encoder", "reference", "retrieval", "llm"]), multiple=True, hidden=True,
-              help="Leave out a phase (repeatable).")
-@click.option("--llm-corpus", type=click.Path(path_type=Path, exists=True), default=None, hidden=True,
-              help="The sample corpus the LLM questions are about (default: corpus/ here, when it exists).")
+@click.option(
+    "--sizes",
+    default="1000,10000,100000,1000000",
+    callback=_sizes,
+    hidden=True,
+    help="Store sizes (chunks) for the retrieval latencies.",
+)
+@click.option(
+    "--queries", type=click.IntRange(5, 10_000), default=100, hidden=True, help="Timed queries per mode and size."
+)
+@click.option(
+    "--llm-questions", type=click.IntRange(1, 5), default=5, hidden=True, help="How many of the five questions."
+)
+@click.option(
+    "--llm-max-tokens",
+    type=click.IntRange(1, 4096),
+    default=None,
+    hidden=True,
+    help="Most tokens per answer (default: NEWSRAG_LLM_MAX_TOKENS).",
+)
+@click.option(
+    "--skip",
+    type=click.Choice(["encoder", "reference", "retrieval", "llm"]),
+    multiple=True,
+    hidden=True,
+    help="Leave out a phase (repeatable).",
+)
+@click.option(
+    "--llm-corpus",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    hidden=True,
+    help="The sample corpus the LLM questions are about (default: corpus/ here, when it exists).",
+)
 @click.pass_obj
 def bench(
     settings: Settings,

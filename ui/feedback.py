@@ -40,8 +40,8 @@ def _bounded(value: Any, chars: int) -> Any:
 
 
 class _Handler(logging.handlers.RotatingFileHandler):
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
-        raise  # noqa: PLE0704 - called inside emit's except: a failed write fails the request, not a stderr line
+    def handleError(self, record: logging.LogRecord) -> None:
+        raise
 
 
 class FeedbackLog:

@@ -25,7 +25,7 @@ def check_date(value: str, name: str = "date") -> str:
         raise ValueError(f"Expected {name} as an ISO date (YYYY-MM-DD, YYYY-MM or YYYY), got {value!r}")
     parts = [int(p) for p in value.split("-")]
     try:
-        date(parts[0], *(parts[1:] + [1, 1])[:2])
+        date(parts[0], *([*parts[1:], 1, 1])[:2])
     except ValueError:
         raise ValueError(f"Expected {name} to be a date in the calendar, got {value!r}") from None
     return value

@@ -62,9 +62,7 @@ class TokenBuckets:
 class RateLimit:
     """ASGI middleware: requests `applies(scope)` selects beyond a client's bucket get 429 with Retry-After."""
 
-    def __init__(
-        self, app: ASGIApp, buckets: TokenBuckets, applies: Callable[[Scope], bool] = guarded
-    ) -> None:
+    def __init__(self, app: ASGIApp, buckets: TokenBuckets, applies: Callable[[Scope], bool] = guarded) -> None:
         self.app, self.buckets, self.applies = app, buckets, applies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

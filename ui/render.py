@@ -69,7 +69,14 @@ def sources_html(citations: list[dict]) -> str:
     items = []
     for c in citations:
         snippet = c["quote"] if len(c["quote"]) <= SNIPPET_CHARS else c["quote"][: SNIPPET_CHARS - 1] + "…"
-        title = _link(f"[{c['n']}] {escape(c['title'] or c['article_id'])}", c["article_id"], c["start"], c["end"], c["n"], "nr-cite nr-title")
+        title = _link(
+            f"[{c['n']}] {escape(c['title'] or c['article_id'])}",
+            c["article_id"],
+            c["start"],
+            c["end"],
+            c["n"],
+            "nr-cite nr-title",
+        )
         flag = "" if c["supported"] else ' <span class="nr-flag">(does not support the sentence)</span>'
         items.append(
             f'<li class="nr-source">{title}{flag}<div class="nr-meta">{_meta(c["source"], c["date"])}</div>'
@@ -80,7 +87,7 @@ def sources_html(citations: list[dict]) -> str:
 
 def refusal_html(answer: dict) -> str:
     items = "".join(
-        f'<li>{_link(escape(a.get("title") or a["article_id"]), a["article_id"], cls="nr-cite nr-title")}'
+        f"<li>{_link(escape(a.get('title') or a['article_id']), a['article_id'], cls='nr-cite nr-title')}"
         f' <span class="nr-meta">{_meta(a.get("source"), a.get("date"))}</span></li>'
         for a in answer.get("closest", [])
     )
@@ -123,8 +130,14 @@ def busy_html(retry_after: int) -> str:
 
 
 def timings_text(timings: dict[str, float]) -> str:
-    labels = {"condense": "rewrite follow-up", "retrieve": "search", "ttft": "first token",
-              "generate": "write", "verify": "check citations", "total": "total"}
+    labels = {
+        "condense": "rewrite follow-up",
+        "retrieve": "search",
+        "ttft": "first token",
+        "generate": "write",
+        "verify": "check citations",
+        "total": "total",
+    }
     return " · ".join(f"{labels.get(k, k)} {v:.2f} s" for k, v in timings.items())
 
 
@@ -135,9 +148,7 @@ def source_view_html(article: Article | None, start: int = -1, end: int = -1, n:
     text = article.text
     has_span = 0 <= start < end <= len(text)
     if has_span:
-        body = (
-            f"{escape(text[:start])}<mark id=\"nr-cited\">{escape(text[start:end])}</mark>{escape(text[end:])}"
-        )
+        body = f'{escape(text[:start])}<mark id="nr-cited">{escape(text[start:end])}</mark>{escape(text[end:])}'
     else:
         body = escape(text)
     label = f"Source [{n}]" if n else "Article"

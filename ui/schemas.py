@@ -71,9 +71,7 @@ class FiltersIn(RequestBody):
 
 
 class AskIn(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"question": "who mediated in Moscow?"}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "who mediated in Moscow?"}]})
     question: str = Field(description="The question, in any language.")
     history: list[TurnIn] = Field(
         default_factory=list, max_length=100, description="Earlier turns, oldest first (for follow-ups)."
@@ -127,7 +125,9 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     sentences: list[SentenceOut]
     closest: list[dict] = Field(description="On refusal: the nearest articles (article_id, title, date, ...).")
-    closest_label: str = Field("", description="On refusal: the heading above the closest articles, in the answer's language.")
+    closest_label: str = Field(
+        "", description="On refusal: the heading above the closest articles, in the answer's language."
+    )
     refusal: dict | None = Field(
         None, description="On refusal: the gate that refused, the model's draft answer and the gate's evidence."
     )

@@ -136,8 +136,14 @@ def _mount_chat(app: FastAPI, runtime: Runtime) -> None:
 
     blocks = build_chat(runtime)
     gr.mount_gradio_app(
-        app, blocks, path="/", ssr_mode=False, footer_links=["api"], run_history=False,
-        theme=theme(), css=chat_css(),
+        app,
+        blocks,
+        path="/",
+        ssr_mode=False,
+        footer_links=["api"],
+        run_history=False,
+        theme=theme(),
+        css=chat_css(),
     )
 
 
@@ -150,6 +156,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
     # configured proxies are believed; none by default.
     proxies = list(settings.trusted_proxies)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
-        proxy_headers=bool(proxies), forwarded_allow_ips=proxies,
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )

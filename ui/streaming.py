@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from rag.answer import Assistant, Turn
 from rag.records import Answer
@@ -33,7 +33,7 @@ async def stream_answer(
     history: Sequence[Turn] = (),
     filters: Filters | None = None,
     gate: AnswerGate | None = None,
-) -> AsyncIterator[str | Answer]:
+) -> AsyncGenerator[str | Answer, None]:
     """Yield the Assistant's events (str deltas, then one `Answer`); its exceptions are re-raised here.
     With a `gate`: raises `ui.gate.Busy` when the line is full."""
     ticket = gate.enter() if gate is not None else None
@@ -57,7 +57,7 @@ async def stream_answer(
                     if stop.is_set():
                         break
                     put(event)
-            except BaseException as e:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            except BaseException as e:
                 put(e)
             finally:
                 events.close()  # on this thread: releases the model lock if we stopped early

@@ -92,7 +92,9 @@ def llm(
             llama.n_tokens = min(llama.n_tokens, fixed)  # keep only the fixed prefix in the KV cache
         rows.append(ask(model, store, score, settings, question))
         ids = list(llama.eval_tokens)
-        fixed = next((i for i, (a, b) in enumerate(zip(warm_ids, ids)) if a != b), min(len(warm_ids), len(ids)))
+        fixed = next(
+            (i for i, (a, b) in enumerate(zip(warm_ids, ids, strict=False)) if a != b), min(len(warm_ids), len(ids))
+        )
     lavrov = next((r for r in rows if r["question"] == LAVROV), None)
     return {
         "prompt_tokens_per_s": median_of(rows, "prompt_tokens_per_s"),

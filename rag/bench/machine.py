@@ -58,9 +58,7 @@ def llama_system_info() -> str | None:
     return " ".join(text.replace("|", " ").split()).replace(" = ", "=").strip() or None
 
 
-def describe(
-    model: str, backend: str, cache_dir: Path | None = None, threads: int | None = None
-) -> dict[str, Any]:
+def describe(model: str, backend: str, cache_dir: Path | None = None, threads: int | None = None) -> dict[str, Any]:
     """All of the above, for the report's `machine` section."""
     encoder = encoder_choice(model, backend, cache_dir, threads)
     return {"cpu": cpu_flags(), "encoder": encoder, "llama_cpp": llama_system_info()}

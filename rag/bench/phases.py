@@ -148,10 +148,7 @@ def reference(settings: Settings, corpus: Path, workdir: Path, progress: bool) -
 
     started, cpu = time.perf_counter(), time.process_time()
     articles, _ = load_corpus(corpus, settings)
-    docs = [
-        Document(page_content=a.text, metadata={"source": a.path or a.id, "title": a.title})
-        for a in articles
-    ]
+    docs = [Document(page_content=a.text, metadata={"source": a.path or a.id, "title": a.title}) for a in articles]
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=REFERENCE_CHUNK_SIZE, chunk_overlap=REFERENCE_CHUNK_OVERLAP, add_start_index=True
     )

@@ -74,8 +74,10 @@ def table(report: dict[str, Any]) -> Any:
 
     m = report["machine"]
     cpu = m.get("cpu") or {}
-    t = Table(title=f"newsrag bench: {report['corpus']}",
-              caption=f"{m['cores']} cores, {m['cpu_model']} ({cpu.get('summary') or 'flags unknown'})")
+    t = Table(
+        title=f"newsrag bench: {report['corpus']}",
+        caption=f"{m['cores']} cores, {m['cpu_model']} ({cpu.get('summary') or 'flags unknown'})",
+    )
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_column("target")
@@ -91,8 +93,9 @@ def table(report: dict[str, Any]) -> Any:
     t.add_row("ingest / raw encoder", _fmt(report.get("ingest_vs_encoder"), "x"), goal("ingest_vs_encoder"))
     t.add_row("  same, on CPU time", _fmt(report.get("ingest_vs_encoder_cpu"), "x"), "")
     t.add_row("reference pipeline (articles/s)", _fmt(report.get("reference_articles_per_s")), "")
-    t.add_row("ingest / reference (articles/s)", _fmt(report.get("ingest_vs_reference"), "x"),
-              goal("ingest_vs_reference"))
+    t.add_row(
+        "ingest / reference (articles/s)", _fmt(report.get("ingest_vs_reference"), "x"), goal("ingest_vs_reference")
+    )
     t.add_row("  same, on CPU time", _fmt(report.get("ingest_vs_reference_cpu"), "x"), "")
     seconds = f"{_fmt(report.get('ingest_seconds'))} / {_fmt(report.get('reingest_seconds'))}"
     t.add_row("ingest / re-ingest (s)", seconds, goal("reingest_fraction"))
@@ -104,7 +107,9 @@ def table(report: dict[str, Any]) -> Any:
             t.add_row(f"{mode} @ {int(size):,} p50 / p95 (ms)", latency, target)
         if f"hybrid_vs_slower_at_{size}" in goals:
             vs = goals[f"hybrid_vs_slower_at_{size}"]["value"]
-            t.add_row(f"  hybrid / slower half @ {int(size):,} (p95)", _fmt(vs, "x"), goal(f"hybrid_vs_slower_at_{size}"))
+            t.add_row(
+                f"  hybrid / slower half @ {int(size):,} (p95)", _fmt(vs, "x"), goal(f"hybrid_vs_slower_at_{size}")
+            )
         if "store_bytes" in modes:
             t.add_row(f"store on disk @ {int(size):,} (MB)", _fmt(modes["store_bytes"] / 2**20), "")
             t.add_row(f"serving RSS @ {int(size):,} (MB)", _fmt(modes.get("rss_mb")), goal(f"serving_rss_mb_at_{size}"))

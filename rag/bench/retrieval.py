@@ -21,6 +21,7 @@ import contextlib
 import io
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,6 @@ FIXED_QUERIES = (
 )
 K = 5  # newsrag search's default
 WARM_UP_QUERIES = 3
-MODES = ("dense", "bm25", "hybrid")
 
 
 def source_rows(store: Any) -> dict[str, list]:
@@ -136,7 +136,7 @@ def retrieval(
 ) -> dict[str, Any]:
     """Grow the store in `grow_home` to `size` chunks, then time `n_queries` queries per mode."""
     from index import factory
-    from index.search import search
+    from index.search import MODES, search
     from rag.retrieval import retrieve
 
     embeddings = factory.embedder(settings)
@@ -152,9 +152,7 @@ def retrieval(
         "grow_seconds": grow_s,
         "queries": len(qs),
     }
-    timed: dict[str, Callable[[str], object]] = {
-        mode: (lambda q, m=mode: search(store, q, k=K, mode=m)) for mode in MODES  # type: ignore[misc]
-    }
+    timed: dict[str, Callable[[str], object]] = {mode: partial(search, store, k=K, mode=mode) for mode in MODES}
     timed["embed_query"] = embeddings.embed_query
     timed["answer"] = lambda q: retrieve(store, q, k=settings.retrieve_k)
     from tqdm import tqdm

@@ -84,7 +84,7 @@ def _child(out: str) -> None:
     fn, args = pickle.load(sys.stdin.buffer)
     try:
         outcome: tuple[bool, Any] = (True, fn(*args))
-    except Exception as e:  # noqa: BLE001 - handed to the parent, which raises it: the CLI turns ours into messages
+    except Exception as e:
         traceback.print_exc()
         outcome = (False, e)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -256,8 +256,17 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
 
 
 def _settings_summary(settings: Settings) -> dict[str, Any]:
-    keys = ("embed_model", "embed_backend", "embed_batch_size", "threads", "chunk_max_tokens", "llm_ctx", "llm_max_tokens",
-            "retrieve_k", "context_chars")
+    keys = (
+        "embed_model",
+        "embed_backend",
+        "embed_batch_size",
+        "threads",
+        "chunk_max_tokens",
+        "llm_ctx",
+        "llm_max_tokens",
+        "retrieve_k",
+        "context_chars",
+    )
     return {k: getattr(settings, k) for k in keys}
 
 

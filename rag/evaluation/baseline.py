@@ -89,7 +89,11 @@ def corpus_fingerprint(paths: Sequence[Path], embeddings: Embeddings) -> str:
 
 
 def open_store(
-    directory: Path, paths: Sequence[Path], embeddings: Embeddings, *, max_bytes: int = 50 * 2**20,
+    directory: Path,
+    paths: Sequence[Path],
+    embeddings: Embeddings,
+    *,
+    max_bytes: int = 50 * 2**20,
     progress: bool = True,
 ) -> Any:  # langchain_chroma.Chroma
     """The baseline's Chroma store in `directory`, (re)built from `paths` when missing or out of date."""
@@ -137,9 +141,7 @@ def split_articles(paths: Sequence[Path], max_bytes: int) -> list[Document]:
             errors += 1
     if errors:
         log.warning("baseline: %d bad corpus item(s) skipped (newsrag ingest reports them)", errors)
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True
-    )
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True)
     splits = splitter.split_documents(docs)
     counts: dict[str, int] = {}
     for doc in splits:  # stable ids: article id and the chunk's number within it

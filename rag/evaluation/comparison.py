@@ -64,7 +64,7 @@ def _cell(a: dict | None, b: dict | None, metric: str) -> str:
 # --- terminal
 
 
-def print_comparison(ours: EvalResult, baseline: EvalResult, comparison: dict, console=None) -> None:  # noqa: ANN001
+def print_comparison(ours: EvalResult, baseline: EvalResult, comparison: dict, console=None) -> None:
     """One rich table: ours, the baseline, the difference, the latency ratio, and a column per type (ours / base)."""
     from rich.console import Console
     from rich.table import Table
@@ -117,9 +117,9 @@ def markdown_section(ours: EvalResult, baseline: EvalResult, comparison: dict) -
 
     lines += ["", "### By type", "", "| type | metric | ours | baseline | difference |", "|---|---|---:|---:|---:|"]
     for name in _types(ours, baseline):
-        a, b = ours.by_type.get(name, {}), baseline.by_type.get(name, {})
+        mine, theirs = ours.by_type.get(name, {}), baseline.by_type.get(name, {})
         for metric in ("n", *QUALITY):
-            x, y = a.get(metric), b.get(metric)
+            x, y = mine.get(metric), theirs.get(metric)
             if x is None and y is None:
                 continue
             diff = "" if metric in COUNTS or x is None or y is None else _diff(x - y, metric)
@@ -130,4 +130,4 @@ def markdown_section(ours: EvalResult, baseline: EvalResult, comparison: dict) -
 
 def _failed_line(case: Case, why: str) -> list[str]:
     retrieved = ", ".join(f"`{r['article_id']}`" + (" (gold)" if r["gold"] else "") for r in case.retrieved)
-    return [f"- `{case.id}` ({case.type}): {why}. Answer: \"{_md(case.answer or '')}\"; retrieved: {retrieved or '-'}"]
+    return [f'- `{case.id}` ({case.type}): {why}. Answer: "{_md(case.answer or "")}"; retrieved: {retrieved or "-"}']

@@ -45,7 +45,12 @@ def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
 
 
 def ingest_corpus(
-    own: Settings, paths: Sequence[Path], store: HybridStore, embeddings, *, progress: bool = True  # noqa: ANN001
+    own: Settings,
+    paths: Sequence[Path],
+    store: HybridStore,
+    embeddings,
+    *,
+    progress: bool = True,
 ) -> IngestReport:
     """Bring the corpus' own store (opened with `own = corpus_settings(...)`) in line with `paths`."""
     from index.chunking import hf_token_starts, whitespace_token_starts

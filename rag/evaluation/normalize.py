@@ -23,25 +23,65 @@ ARTICLES = frozenset({"a", "an", "the", "de", "het", "een"})
 _EN_SMALL = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
-_EN_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_EN_TENS = {
+    w: 10 * i
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)
+}
 _EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 
-_NL_UNITS = {w: i for i, w in enumerate("nul een twee drie vier vijf zes zeven acht negen".split())}
+_NL_UNITS = {
+    w: i for i, w in enumerate(["nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"])
+}
 _NL_SMALL = {
     **{w: i for w, i in _NL_UNITS.items() if w != "een"},
     **{
         w: i
         for i, w in enumerate(
-            "tien elf twaalf dertien veertien vijftien zestien zeventien achttien negentien".split(), start=10
+            [
+                "tien",
+                "elf",
+                "twaalf",
+                "dertien",
+                "veertien",
+                "vijftien",
+                "zestien",
+                "zeventien",
+                "achttien",
+                "negentien",
+            ],
+            start=10,
         )
     },
 }
 _NL_TENS = {
-    w: 10 * i for i, w in enumerate("twintig dertig veertig vijftig zestig zeventig tachtig negentig".split(), start=2)
+    w: 10 * i
+    for i, w in enumerate(
+        ["twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig"], start=2
+    )
 }
 _NL_SCALES = (("miljoen", 10**6), ("duizend", 1000), ("honderd", 100))
 _NL_UNIT_EN_TENS = re.compile(rf"({'|'.join(_NL_UNITS)})en({'|'.join(_NL_TENS)})")

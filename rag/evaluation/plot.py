@@ -24,8 +24,9 @@ def write_plot(result: EvalResult, path: Path) -> None:
     overall = "(all)"  # cannot clash with a prompt type named "all"
     groups = {overall: result.metrics, **result.by_type} if len(result.by_type) > 1 else dict(result.by_type)
     for metric, values in rows.items():
-        if overall in groups and result.metrics.get(metric) is not None:
-            rows[metric] = {overall: result.metrics[metric], **values}
+        value = result.metrics.get(metric)
+        if overall in groups and value is not None:
+            rows[metric] = {overall: value, **values}
     types = list(groups)
     width = 0.8 / max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(types) + 3), 4.5), dpi=110)

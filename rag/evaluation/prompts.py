@@ -44,7 +44,9 @@ class _Problems:
     found: list[str] = field(default_factory=list)
 
     def add(self, where: int, message: str) -> None:
-        self.found.append(f"{self.path}:{where}: {message}" if self.unit == "line" else f"{self.path}: item {where}: {message}")
+        self.found.append(
+            f"{self.path}:{where}: {message}" if self.unit == "line" else f"{self.path}: item {where}: {message}"
+        )
 
 
 def load_prompts(path: Path) -> list[Prompt]:
@@ -163,7 +165,9 @@ def _history(raw: Any, where: int, problems: _Problems) -> tuple[tuple[str, str]
     turns = []
     for i, turn in enumerate(raw, start=1):
         if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("content"), str):
-            problems.add(where, f"history turn {i} must be {{'role': 'user'|'assistant', 'content': str}}, got {turn!r:.60}")
+            problems.add(
+                where, f"history turn {i} must be {{'role': 'user'|'assistant', 'content': str}}, got {turn!r:.60}"
+            )
             return None
         turns.append((turn["role"], turn["content"]))
     return tuple(turns)

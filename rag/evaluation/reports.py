@@ -60,7 +60,7 @@ def failure_reason(case: Case, k: int) -> str | None:
 # --- terminal
 
 
-def print_table(result: EvalResult, console=None) -> None:  # noqa: ANN001 - rich Console
+def print_table(result: EvalResult, console=None) -> None:
     """Quality metrics (rows) overall and per type (columns), then latency per stage."""
     from rich.console import Console
     from rich.table import Table
@@ -81,10 +81,10 @@ def print_table(result: EvalResult, console=None) -> None:  # noqa: ANN001 - ric
         if count == "n" or result.metrics.get(count):
             table.add_row(count.replace("_", " "), *(str(m.get(count, 0)) for m in row))
     for metric in QUALITY:
-        row = [result.metrics.get(metric)] + [result.by_type[t].get(metric) for t in types]
-        if all(v is None for v in row):
+        values = [result.metrics.get(metric), *(result.by_type[t].get(metric) for t in types)]
+        if all(v is None for v in values):
             continue
-        table.add_row(label(metric, k, short=True), *(fmt(v, metric) for v in row))
+        table.add_row(label(metric, k, short=True), *(fmt(v, metric) for v in values))
     console.print(table)
 
     latency = Table(title="latency per stage", title_justify="left")
@@ -193,10 +193,11 @@ def _failed_case(case: Case, why: str) -> list[str]:
     if case.refused and case.refusal:
         lines += _refusal(case.refusal)
     for c in case.citations:
-        flags = ", ".join(
-            name for name, on in (("supported", c["supported"]), ("precise", c["precise"])) if on
-        ) or "unsupported, imprecise"
-        lines.append(f"  - [{c['n']}] `{c['article_id']}` ({flags}): \"{_md(c['quote'])}\"")
+        flags = (
+            ", ".join(name for name, on in (("supported", c["supported"]), ("precise", c["precise"])) if on)
+            or "unsupported, imprecise"
+        )
+        lines.append(f'  - [{c["n"]}] `{c["article_id"]}` ({flags}): "{_md(c["quote"])}"')
     best = f"{case.best_dense:.3f}" if case.best_dense is not None else "-"
     lines += [
         f"- **Gold rank:** {case.hit_rank or '-'}; best dense similarity: {best}",
@@ -210,7 +211,7 @@ def _failed_case(case: Case, why: str) -> list[str]:
             f"| {r['rank']} | `{r['article_id']}` | {'✓' if r['gold'] else ''} | {'✓' if r['given'] else ''} "
             f"| {dense} | {_md(r['text'])} |"
         )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _refusal(refusal: dict) -> list[str]:
@@ -251,12 +252,12 @@ def write_junit(result: EvalResult, path: Path) -> None:
         "testsuite",
         name="newsrag eval",
         tests=str(len(result.cases)),
-        failures=str(sum(1 for c, r in zip(result.cases, reasons) if r and c.error is None)),
+        failures=str(sum(1 for c, r in zip(result.cases, reasons, strict=True) if r and c.error is None)),
         errors=str(sum(1 for c in result.cases if c.error is not None)),
-        skipped=str(sum(1 for c, r in zip(result.cases, reasons) if not r and c.correct is None)),
+        skipped=str(sum(1 for c, r in zip(result.cases, reasons, strict=True) if not r and c.correct is None)),
         time=f"{sum(c.timings.get('total', 0.0) for c in result.cases):.3f}",
     )
-    for case, reason in zip(result.cases, reasons):
+    for case, reason in zip(result.cases, reasons, strict=True):
         node = ET.SubElement(
             suite, "testcase", classname=f"eval.{case.type}", name=case.id, time=f"{case.timings.get('total', 0.0):.3f}"
         )
@@ -268,14 +269,19 @@ def write_junit(result: EvalResult, path: Path) -> None:
         elif case.correct is None:
             ET.SubElement(node, "skipped", message="nothing to judge: no gold answer or gold article")
         ET.SubElement(node, "system-out").text = details
-    tree = ET.ElementTree(ET.Element("testsuites"))
-    tree.getroot().append(suite)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    tree = ET.ElementTree(root)
     ET.indent(tree)
     tree.write(_parent(path), encoding="utf-8", xml_declaration=True)
 
 
 def _details(case: Case) -> str:
-    lines = [f"question: {case.question}", f"gold answers: {case.answers}", f"gold articles: {case.supporting_article_ids}"]
+    lines = [
+        f"question: {case.question}",
+        f"gold answers: {case.answers}",
+        f"gold articles: {case.supporting_article_ids}",
+    ]
     if case.answer is not None:
         lines.append(f"answer{' (refused)' if case.refused else ''}: {case.answer}")
     lines.append(f"gold rank: {case.hit_rank}; retrieved: {[r['article_id'] for r in case.retrieved[:5]]}")
@@ -292,7 +298,7 @@ def metric_rows(result: EvalResult, metrics: Sequence[str]) -> dict[str, dict[st
     """{metric: {type: value}} for the metrics measured in some type (the chart's data)."""
     rows: dict[str, dict[str, float]] = {}
     for metric in metrics:
-        values = {t: m[metric] for t, m in result.by_type.items() if m.get(metric) is not None}
+        values = {t: v for t, m in result.by_type.items() if (v := m.get(metric)) is not None}
         if values:
             rows[metric] = values
     return rows

@@ -66,7 +66,7 @@ def evaluate(
     prompts: Sequence[Prompt],
     *,
     store: HybridStore,
-    assistant=None,  # noqa: ANN001 - rag.answer.Assistant; None: retrieval only
+    assistant=None,
     k: int = 5,
     retrieve_k: int = 4,
     progress: bool = True,
@@ -133,7 +133,7 @@ def retrieval_case(prompt: Prompt, store: HybridStore, *, k: int, retrieve_k: in
     return score_case(case, k)
 
 
-def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:  # noqa: ANN001 - rag.answer.Assistant
+def answer_case(prompt: Prompt, assistant, *, k: int) -> Case:
     case = new_case(prompt)
     try:
         answer = assistant.ask(prompt.question, list(prompt.history))
