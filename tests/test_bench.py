@@ -241,16 +241,19 @@ def _fake_phase(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[s
     stats = {"wall_s": 4.0, "cpu_s": 7.0, "peak_rss_mb": 900.0, "others_cpu_share": 0.01, "loadavg_before": [0.5]}
     canned["serving"] = {"stats_seconds": 1.5, "store_bytes": 2**30, "rss_mb": 1500.0}
     result = canned[fn.__name__]
-    if fn.__name__ == "retrieval":  # (settings, source home, grown home, size, queries, progress)
+    if fn.__name__ == "retrieval":  # (setup, source home, grown home, size, queries, progress)
         result = {**result, "size": args[3], "added": args[3]}
     return result, stats
 
 
 def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     from index.settings import Settings
+    from ui.wiring import bench_setup
 
     monkeypatch.setattr(runner, "run_phase", _fake_phase)
-    report = runner.run_bench(Settings(), runner.BenchOptions(corpus=CORPUS, sizes=(1000, 100000), progress=False))
+    report = runner.run_bench(
+        bench_setup(Settings(), print), runner.BenchOptions(corpus=CORPUS, sizes=(1000, 100000), progress=False)
+    )
     for key in REQUIRED:
         assert report[key] > 0, key
     assert report["ingest_vs_encoder"] == pytest.approx(2.0 / 3.0, abs=1e-3)  # 6 chunks in 3 s vs 6 in 2 s
@@ -283,10 +286,11 @@ def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_
 
 def test_skipped_phases_leave_their_targets_unmeasured(monkeypatch: pytest.MonkeyPatch):
     from index.settings import Settings
+    from ui.wiring import bench_setup
 
     monkeypatch.setattr(runner, "run_phase", _fake_phase)
     options = runner.BenchOptions(corpus=CORPUS, skip=frozenset({"encoder", "reference", "retrieval", "llm"}))
-    report = runner.run_bench(Settings(), options)
+    report = runner.run_bench(bench_setup(Settings(), print), options)
     assert "encoder_passages_per_s" not in report and "retrieval" not in report
     assert report["targets"]["ingest_vs_encoder"]["met"] is None
     assert report["targets"]["reingest_fraction"]["met"] is True
@@ -321,7 +325,7 @@ def test_the_llm_questions_get_corpus_here_as_their_sample(cli, monkeypatch: pyt
     given: list[Any] = []
 
     def recording(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        if fn.__name__ == "llm":  # (settings, store home, sample corpus, questions, max tokens, progress)
+        if fn.__name__ == "llm":  # (setup, store home, sample corpus, questions, max tokens, progress)
             given.append(args[2])
         return _fake_phase(fn, *args, cores=cores)
 

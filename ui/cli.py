@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,9 @@ def bench(
         elif stats is not None:
             console.print(bench_report.phase_line(name, stats))
 
-    report = run_bench(settings, options, on_phase)
+    from ui.wiring import bench_setup
+
+    report = run_bench(bench_setup(settings, partial(run_stats, settings)), options, on_phase)
     console.print(bench_report.table(report))
     if json_path is not None:
         bench_report.write_json(report, json_path)
@@ -175,6 +178,11 @@ def bench(
     if failed:
         raise click.ClickException(f"Benchmark phases failed (the other figures are reported): {failed}")
     click.echo(bench_report.summary(report, json_path))
+
+
+def run_stats(settings: Settings, home: Path) -> None:
+    """`newsrag stats --json` on the embedded store in `home`, in this process (the benchmark times it)."""
+    stats.main(["--json"], obj=settings.model_copy(update={"home": home, "chroma_url": None}), standalone_mode=False)
 
 
 for command in (ingest, search, stats, ask, eval_command, bench, prepare, serve):

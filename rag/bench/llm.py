@@ -4,7 +4,7 @@ Each question goes through the answering path up to the model: `rag.retrieval.re
 (the benchmark corpus plus the sample corpus it is given, the shipped corpus/, so the answer is there among
 realistic distractors), the passages focused on the question (`rag.focus`, timed as `focus_s`), the prompt
 of `rag.prompts` (fixed system prompt + sources + question), and the real chat model of
-`rag.factory.chat_model` streamed as `Assistant` streams it. Refusal and citation checks are skipped: they
+`BenchSetup.chat_model` (the configured local model) streamed as `Assistant` streams it. Refusal and citation checks are skipped: they
 decide what is shown, not how fast the model is.
 
 Before the five, a warm-up evaluates the fixed part of every prompt (system prompt and the start of the user
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from index.settings import Settings
+from rag.bench.setup import BenchSetup
 from rag.bench.stats import median_of, rate
 from rag.focus import focused_sources
 from rag.language import detect_language
@@ -46,7 +46,7 @@ WARM_UP = "Which countries lead the Minsk group of the OSCE?"
 
 
 def llm(
-    settings: Settings,
+    setup: BenchSetup,
     store_home: Path,
     extra_corpus: Path | None,
     n_questions: int,
@@ -56,28 +56,25 @@ def llm(
     """The questions on the store in `store_home`, after ingesting `extra_corpus` into it (when given)."""
     from tqdm import tqdm
 
-    from index import factory
     from index.chunking import hf_token_starts
     from index.ingest import ingest, record_manager
     from index.loaders import load_articles
-    from rag.factory import chat_model
     from rag.scoring import embedding_scorer
 
     began = time.perf_counter()
-    settings = settings.model_copy(update={"home": store_home, "llm_max_tokens": max_tokens})
-    embeddings = factory.embedder(settings)
-    store = factory.store(settings, embeddings)
+    embeddings = setup.embedder()
+    store = setup.store(store_home, embeddings)
     if extra_corpus is not None:  # idempotent: nothing to do when it is the benchmark corpus itself
         ingest(
             load_articles([extra_corpus]),
             store,
             record_manager(store_home, store),
             token_starts=hf_token_starts(embeddings.tokenizer),
-            max_tokens=settings.chunk_max_tokens,
+            max_tokens=setup.chunk_max_tokens,
             progress=False,
         )
     started = time.perf_counter()
-    model = chat_model(settings, "local")
+    model = setup.chat_model(max_tokens)
     load_s = time.perf_counter() - started
     startup_s = time.perf_counter() - began
 
@@ -90,7 +87,7 @@ def llm(
     for question in tqdm(QUESTIONS[:n_questions], desc="llm", unit="question", disable=not progress):
         if fixed is not None:
             llama.n_tokens = min(llama.n_tokens, fixed)  # keep only the fixed prefix in the KV cache
-        rows.append(ask(model, store, score, settings, question))
+        rows.append(ask(model, store, score, setup, question))
         ids = list(llama.eval_tokens)
         fixed = next(
             (i for i, (a, b) in enumerate(zip(warm_ids, ids, strict=False)) if a != b), min(len(warm_ids), len(ids))
@@ -112,22 +109,22 @@ def llm(
         "startup_s": startup_s,
         "questions": rows,
         "settings": {
-            "threads": settings.threads,
-            "n_ctx": settings.llm_ctx,
+            "threads": setup.threads,
+            "n_ctx": setup.llm_ctx,
             "max_tokens": max_tokens,
-            "retrieve_k": settings.retrieve_k,
-            "context_chars": settings.context_chars,
+            "retrieve_k": setup.retrieve_k,
+            "context_chars": setup.context_chars,
         },
     }
 
 
-def ask(model: Any, store: Any, score: Any, settings: Settings, question: str) -> dict[str, Any]:
+def ask(model: Any, store: Any, score: Any, setup: BenchSetup, question: str) -> dict[str, Any]:
     """Retrieve, build the real prompt (as `Assistant` does), stream the answer, time it."""
     started = time.perf_counter()
-    found = retrieve(store, question, k=settings.retrieve_k)
+    found = retrieve(store, question, k=setup.retrieve_k)
     retrieve_s = time.perf_counter() - started
     started = time.perf_counter()
-    sources = focused_sources(question, found.hits, score, settings.context_chars, settings.focus_margin)
+    sources = focused_sources(question, found.hits, score, setup.context_chars, setup.focus_margin)
     focus_s = time.perf_counter() - started
     messages = answer_messages(question, sources, detect_language(question))
     got = generate(model, messages)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from index.records import Article
-from index.settings import Settings
+from rag.bench.setup import BenchSetup
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,12 @@ REFERENCE_CHUNK_OVERLAP = 200
 WARM_UP = ["passage: warm-up"]
 
 
-def load_corpus(corpus: Path, settings: Settings) -> tuple[list[Article], int]:
+def load_corpus(corpus: Path, max_bytes: int) -> tuple[list[Article], int]:
     """The articles of `corpus` as `newsrag ingest` loads them, and the number of bad items skipped."""
     from index.loaders import load_articles
 
     articles, errors = [], 0
-    for item in load_articles([corpus], max_bytes=int(settings.max_file_mb * 2**20)):
+    for item in load_articles([corpus], max_bytes=max_bytes):
         if isinstance(item, Article):
             articles.append(item)
         else:
@@ -42,17 +42,16 @@ def load_corpus(corpus: Path, settings: Settings) -> tuple[list[Article], int]:
     return articles, errors
 
 
-def encoder(settings: Settings, corpus: Path, progress: bool) -> dict[str, Any]:
+def encoder(setup: BenchSetup, corpus: Path, progress: bool) -> dict[str, Any]:
     """sentence-transformers `encode` of exactly the texts ingest embeds: the ceiling for ingestion."""
-    from index import factory
     from index.chunking import chunk_article, hf_token_starts
 
     started = time.perf_counter()
-    embeddings = factory.embedder(settings)
+    embeddings = setup.embedder()
     load_s = time.perf_counter() - started
-    articles, _ = load_corpus(corpus, settings)
+    articles, _ = load_corpus(corpus, setup.max_bytes)
     starts = hf_token_starts(embeddings.tokenizer)
-    texts = [c.embed_text for a in articles for c in chunk_article(a, starts, max_tokens=settings.chunk_max_tokens)]
+    texts = [c.embed_text for a in articles for c in chunk_article(a, starts, max_tokens=setup.chunk_max_tokens)]
     embeddings.model.encode(WARM_UP, show_progress_bar=False)
     started, cpu = time.perf_counter(), time.process_time()
     embeddings.model.encode(
@@ -77,28 +76,27 @@ def encoder(settings: Settings, corpus: Path, progress: bool) -> dict[str, Any]:
     }
 
 
-def ingest(settings: Settings, corpus: Path, progress: bool, *, warm_up: bool = True) -> dict[str, Any]:
-    """What `newsrag ingest CORPUS` does, into `settings.home` (a fresh temporary folder for the first run)."""
-    from index import factory
+def ingest(setup: BenchSetup, home: Path, corpus: Path, progress: bool, *, warm_up: bool = True) -> dict[str, Any]:
+    """What `newsrag ingest CORPUS` does, into the store in `home` (a fresh temporary folder for the first run)."""
     from index.chunking import hf_token_starts
     from index.ingest import ingest as run_ingest
     from index.ingest import record_manager
     from index.loaders import load_articles
 
     started = time.perf_counter()
-    embeddings = factory.embedder(settings)
-    store = factory.store(settings, embeddings)
-    records = record_manager(settings.home, store)
+    embeddings = setup.embedder()
+    store = setup.store(home, embeddings)
+    records = record_manager(home, store)
     startup_s = time.perf_counter() - started
     if warm_up:
         embeddings.model.encode(WARM_UP, show_progress_bar=False)
     cpu = time.process_time()
     report = run_ingest(
-        load_articles([corpus], max_bytes=int(settings.max_file_mb * 2**20)),
+        load_articles([corpus], max_bytes=setup.max_bytes),
         store,
         records,
         token_starts=hf_token_starts(embeddings.tokenizer),
-        max_tokens=settings.chunk_max_tokens,
+        max_tokens=setup.chunk_max_tokens,
         progress=progress,
     )
     return {
@@ -114,15 +112,15 @@ def ingest(settings: Settings, corpus: Path, progress: bool, *, warm_up: bool = 
     }
 
 
-def reingest(settings: Settings, corpus: Path, progress: bool) -> dict[str, Any]:
+def reingest(setup: BenchSetup, home: Path, corpus: Path, progress: bool) -> dict[str, Any]:
     """`newsrag ingest CORPUS` again on the unchanged corpus: everything should be skipped."""
-    out = ingest(settings, corpus, progress, warm_up=False)
+    out = ingest(setup, home, corpus, progress, warm_up=False)
     if out["added"] or out["chunks"]:
         log.warning("re-ingest of an unchanged corpus embedded %d chunks", out["chunks"])
     return out
 
 
-def reference(settings: Settings, corpus: Path, workdir: Path, progress: bool) -> dict[str, Any]:
+def reference(setup: BenchSetup, corpus: Path, workdir: Path, progress: bool) -> dict[str, Any]:
     """LangChain's tutorial pipeline on the same articles: RecursiveCharacterTextSplitter(1000, 200),
     HuggingFaceEmbeddings over the same model folder, `Chroma.from_documents` into a new directory."""
     import torch
@@ -136,10 +134,10 @@ def reference(settings: Settings, corpus: Path, workdir: Path, progress: bool) -
     from index.models import resolve_embed_model
 
     hf_logging.disable_progress_bar()  # its "Loading weights" bar, before the clock starts: noise
-    torch.set_num_threads(settings.threads)  # the same threads as ours: compare pipelines, not settings
+    torch.set_num_threads(setup.threads)  # the same threads as ours: compare pipelines, not settings
     started = time.perf_counter()
     embeddings = HuggingFaceEmbeddings(
-        model_name=resolve_embed_model(settings.embed_model, settings.model_cache),
+        model_name=resolve_embed_model(setup.embed_model, setup.model_cache),
         model_kwargs={"device": "cpu"},
         show_progress=progress,
     )
@@ -147,7 +145,7 @@ def reference(settings: Settings, corpus: Path, workdir: Path, progress: bool) -
     embeddings.embed_documents(WARM_UP)
 
     started, cpu = time.perf_counter(), time.process_time()
-    articles, _ = load_corpus(corpus, settings)
+    articles, _ = load_corpus(corpus, setup.max_bytes)
     docs = [Document(page_content=a.text, metadata={"source": a.path or a.id, "title": a.title}) for a in articles]
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=REFERENCE_CHUNK_SIZE, chunk_overlap=REFERENCE_CHUNK_OVERLAP, add_start_index=True

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from index.settings import Settings
+from rag.bench.setup import BenchSetup
 from rag.bench.stats import latency_summary
 
 # Questions a reader of Dutch news asks, in English and Dutch; the corpus's own titles are added to them.
@@ -112,19 +112,16 @@ def rss_mb() -> float | None:
     return None
 
 
-def serving(settings: Settings, grow_home: Path, n_queries: int) -> dict[str, Any]:
+def serving(setup: BenchSetup, grow_home: Path, n_queries: int) -> dict[str, Any]:
     """`newsrag stats` time, size on disk, and resident memory after hybrid queries, on the grown store."""
-    from index import factory
-    from index.cli import stats
     from index.search import search
     from index.store import store_size_bytes
 
-    grown = settings.model_copy(update={"home": grow_home})
     started = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # the command as a user runs it, in-process, quietly
-        stats.main(["--json"], obj=grown, standalone_mode=False)
+        setup.stats(grow_home)
     stats_s = time.perf_counter() - started
-    store = factory.store(grown, factory.embedder(grown))
+    store = setup.store(grow_home, setup.embedder())
     metas = store.catalog.chunk_metadatas(limit=5000)
     for q in queries({"metadatas": metas}, n_queries):
         search(store, q, k=K, mode="hybrid")
@@ -132,16 +129,15 @@ def serving(settings: Settings, grow_home: Path, n_queries: int) -> dict[str, An
 
 
 def retrieval(
-    settings: Settings, source_home: Path, grow_home: Path, size: int, n_queries: int, progress: bool
+    setup: BenchSetup, source_home: Path, grow_home: Path, size: int, n_queries: int, progress: bool
 ) -> dict[str, Any]:
     """Grow the store in `grow_home` to `size` chunks, then time `n_queries` queries per mode."""
-    from index import factory
     from index.search import MODES, search
     from rag.retrieval import retrieve
 
-    embeddings = factory.embedder(settings)
-    rows = source_rows(factory.store(settings.model_copy(update={"home": source_home}), embeddings))
-    store = factory.store(settings.model_copy(update={"home": grow_home}), embeddings)
+    embeddings = setup.embedder()
+    rows = source_rows(setup.store(source_home, embeddings))
+    store = setup.store(grow_home, embeddings)
     added, grow_s = grow(store, rows, size, progress)
     qs = queries(rows, n_queries)
     out: dict[str, Any] = {
@@ -154,7 +150,7 @@ def retrieval(
     }
     timed: dict[str, Callable[[str], object]] = {mode: partial(search, store, k=K, mode=mode) for mode in MODES}
     timed["embed_query"] = embeddings.embed_query
-    timed["answer"] = lambda q: retrieve(store, q, k=settings.retrieve_k)
+    timed["answer"] = lambda q: retrieve(store, q, k=setup.retrieve_k)
     from tqdm import tqdm
 
     for name, fn in tqdm(timed.items(), desc=f"queries at {size}", unit="mode", disable=not progress):

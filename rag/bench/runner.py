@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import NewsragError
-from index.settings import Settings
 from rag.bench import llm as bench_llm
 from rag.bench import machine as bench_machine
 from rag.bench import phases as bench_phases
 from rag.bench import retrieval as bench_retrieval
+from rag.bench.setup import BenchSetup
 from rag.bench.stats import (
     contention,
     cpu_busy_seconds,
@@ -71,7 +71,7 @@ class BenchOptions:
     sizes: tuple[int, ...] = DEFAULT_SIZES
     queries: int = 100
     llm_questions: int = len(bench_llm.QUESTIONS)
-    llm_max_tokens: int | None = None  # None: the settings' llm_max_tokens
+    llm_max_tokens: int | None = None  # None: the setup's llm_max_tokens
     # added to the store of the LLM questions, which are about its sample article (the shipped corpus/);
     # None: the benchmark corpus alone
     llm_corpus: Path | None = None
@@ -126,17 +126,19 @@ def run_phase(fn: Callable[..., dict[str, Any]], *args: Any, cores: int) -> tupl
     }
 
 
-def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback | None = None) -> dict[str, Any]:
-    """Run every phase not in `options.skip` and return the report (see `rag.bench.report` for the JSON keys)."""
+def run_bench(setup: BenchSetup, options: BenchOptions, on_phase: PhaseCallback | None = None) -> dict[str, Any]:
+    """Run every phase not in `options.skip` and return the report (see `rag.bench.report` for the JSON keys).
+
+    The phases open stores under a temporary folder with `setup.store`: embedded ones, never the user's."""
     notify = on_phase or (lambda name, status, stats: None)
     corpus = options.corpus.resolve()
-    encoder = (settings.embed_model, settings.embed_backend, settings.model_cache, settings.threads)
+    encoder = (setup.embed_model, setup.embed_backend, setup.model_cache, setup.threads)
     info = {**machine(), **bench_machine.describe(*encoder)}
     cores = int(info["cores"] or 1)
     report: dict[str, Any] = {
         "corpus": str(corpus),
         "machine": info,
-        "settings": _settings_summary(settings),
+        "settings": setup.summary(),
         "phases": {},
         "peak_rss_mb": {},
         "details": {},
@@ -144,8 +146,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
 
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as tmp:
         work = Path(tmp)
-        # the bench always writes an embedded store of its own, never the user's (or a server's)
-        store_settings = settings.model_copy(update={"home": work / "store", "chroma_url": None})
+        store_home = work / "store"  # the bench always writes an embedded store of its own (setup.store)
 
         def phase(name: str, fn: Callable[..., dict[str, Any]], *args: Any, required: bool = False) -> Any:
             """The phase's result; None when an optional phase failed (recorded under "failed")."""
@@ -168,7 +169,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
 
         enc = None
         if "encoder" not in options.skip:
-            enc = phase("encoder", bench_phases.encoder, store_settings, corpus, options.progress)
+            enc = phase("encoder", bench_phases.encoder, setup, corpus, options.progress)
         if enc is not None:
             report.update(
                 articles=enc["articles"],
@@ -178,7 +179,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                 encoder_passages_per_s=rate(enc["passages"], enc["seconds"]),
                 encoder_tokens_per_s=rate(enc["tokens"], enc["seconds"]),
             )
-        ing = phase("ingest", bench_phases.ingest, store_settings, corpus, options.progress, required=True)
+        ing = phase("ingest", bench_phases.ingest, setup, store_home, corpus, options.progress, required=True)
         report.update(
             articles=ing["articles"],
             chunks=ing["chunks"],
@@ -193,7 +194,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
             report["ingest_vs_encoder_cpu"] = ratio(
                 enc["cpu_seconds"] / max(enc["passages"], 1), ing["cpu_seconds"] / max(ing["chunks"], 1)
             )
-        re = phase("reingest", bench_phases.reingest, store_settings, corpus, options.progress)
+        re = phase("reingest", bench_phases.reingest, setup, store_home, corpus, options.progress)
         if re is not None:
             report.update(
                 reingest_seconds=re["seconds"],
@@ -203,7 +204,7 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
             )
         ref = None
         if "reference" not in options.skip:
-            ref = phase("reference", bench_phases.reference, store_settings, corpus, work, options.progress)
+            ref = phase("reference", bench_phases.reference, setup, corpus, work, options.progress)
         if ref is not None:
             report.update(
                 reference_seconds=ref["seconds"],
@@ -220,8 +221,8 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                 got = phase(
                     f"retrieval_{size}",
                     bench_retrieval.retrieval,
-                    store_settings,
-                    work / "store",
+                    setup,
+                    store_home,
                     work / "grown",
                     size,
                     options.queries,
@@ -230,20 +231,18 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
                 if got is None:
                     break  # the larger sizes grow the same store
                 report["retrieval"][str(size)] = {key: got[key] for key in (*RETRIEVAL_KEYS, "embed_query", "answer")}
-                served = phase(
-                    f"serving_{size}", bench_retrieval.serving, store_settings, work / "grown", options.queries
-                )
+                served = phase(f"serving_{size}", bench_retrieval.serving, setup, work / "grown", options.queries)
                 if served is not None:
                     report["retrieval"][str(size)].update(served)
         if "llm" not in options.skip:
             got = phase(
                 "llm",
                 bench_llm.llm,
-                store_settings,
-                work / "store",
+                setup,
+                store_home,
                 options.llm_corpus,
                 options.llm_questions,
-                options.llm_max_tokens or settings.llm_max_tokens,
+                options.llm_max_tokens or setup.llm_max_tokens,
                 options.progress,
             )
             if got is not None:
@@ -253,21 +252,6 @@ def run_bench(settings: Settings, options: BenchOptions, on_phase: PhaseCallback
     report["contention"] = contention(report["phases"])
     report["targets"] = targets(report)
     return rounded(report)
-
-
-def _settings_summary(settings: Settings) -> dict[str, Any]:
-    keys = (
-        "embed_model",
-        "embed_backend",
-        "embed_batch_size",
-        "threads",
-        "chunk_max_tokens",
-        "llm_ctx",
-        "llm_max_tokens",
-        "retrieve_k",
-        "context_chars",
-    )
-    return {k: getattr(settings, k) for k in keys}
 
 
 def rounded(value: Any, digits: int = 4) -> Any:
