@@ -7,7 +7,7 @@ settings (host, port, origins and rate limits, read by `ui.server`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,23 @@ from rag.bench.setup import BenchSetup
 def embedder(settings: Settings) -> Any:
     """The configured embedding model, loaded."""
     return index_factory.embedder(settings)
+
+
+def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
+    """`settings` pointing at the evaluated corpus' own store (data directory and collection).
+
+    See `rag.evaluation.corpus` for the key: the resolved corpus paths and the embedding model with its backend.
+    """
+    from index.embeddings import resolve_backend, store_name
+    from rag.evaluation.corpus import corpus_key
+
+    backend = resolve_backend(
+        settings.embed_model, settings.embed_backend, cache_dir=settings.model_cache, threads=settings.threads
+    )
+    key = corpus_key(paths, store_name(settings.embed_model, backend))
+    return settings.model_copy(
+        update={"home": settings.home / "eval" / key, "collection": f"{settings.collection}-eval-{key}"}
+    )
 
 
 def local_store(settings: Settings, home: Path, embeddings: Any) -> HybridStore:

@@ -10,7 +10,7 @@ followed the record of `newsrag prepare`)}, "llama_cpp": llama.cpp's system info
 `llm` -> {"prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s", "lavrov_ttft_s", ...},
 `peak_rss_mb` -> {phase: MB}, `contention`, `targets` -> {name: {"value", "target", "met"}}.
 
-Not handled here: running the phases (`rag.bench.runner`) or printing anything (the command in `ui/cli.py`).
+Not handled here: running the phases (`rag.bench.runner`) or printing anything (the command in `ui/cli/bench.py`).
 """
 
 from __future__ import annotations

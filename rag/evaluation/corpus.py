@@ -5,7 +5,7 @@ is configured), where `key` hashes the resolved corpus paths and the embedding m
 a run with another model or backend builds a store of its own instead of failing on the first one). Ingestion is the normal idempotent one with
 pruning: a second run on an unchanged corpus embeds nothing, and articles removed from the corpus files
 leave the store. Not handled: two corpora given in another order get another store (paths are sorted, so
-only the set of paths counts).
+only the set of paths counts). The edge (`ui.wiring.corpus_settings`) points the configuration at that store.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.ingest import IngestReport
-from index.settings import Settings
 from index.store import HybridStore
 
 log = logging.getLogger(__name__)
@@ -31,46 +30,39 @@ def corpus_key(paths: Sequence[Path], model: str = "") -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12]
 
 
-def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
-    """`settings` pointing at the corpus' own store (data directory and collection)."""
-    from index.embeddings import resolve_backend, store_name
-
-    backend = resolve_backend(
-        settings.embed_model, settings.embed_backend, cache_dir=settings.model_cache, threads=settings.threads
-    )
-    key = corpus_key(paths, store_name(settings.embed_model, backend))
-    return settings.model_copy(
-        update={"home": settings.home / "eval" / key, "collection": f"{settings.collection}-eval-{key}"}
-    )
-
-
 def ingest_corpus(
-    own: Settings,
+    home: Path,
     paths: Sequence[Path],
     store: HybridStore,
     embeddings,
     *,
+    max_bytes: int,
+    max_tokens: int,
+    batch_chunks: int,
     progress: bool = True,
 ) -> IngestReport:
-    """Bring the corpus' own store (opened with `own = corpus_settings(...)`) in line with `paths`."""
+    """Bring the corpus' own store (in `home`, keyed by `corpus_key`) in line with `paths`.
+
+    `max_bytes`, `max_tokens` and `batch_chunks` are those of `newsrag ingest` (file size, chunk size, batch).
+    """
     from index.chunking import hf_token_starts, whitespace_token_starts
     from index.ingest import ingest, record_manager
     from index.loaders import load_articles
 
-    own.home.mkdir(parents=True, exist_ok=True)
-    (own.home / "corpus.json").write_text(
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "corpus.json").write_text(
         json.dumps({"paths": sorted(str(Path(p).resolve()) for p in paths)}, indent=2), encoding="utf-8"
     )
     tokenizer = getattr(embeddings, "tokenizer", None)  # the fake test embedder has none
     report = ingest(
-        load_articles(list(paths), max_bytes=int(own.max_file_mb * 2**20)),
+        load_articles(list(paths), max_bytes=max_bytes),
         store,
-        record_manager(own.home, store),
+        record_manager(home, store),
         token_starts=hf_token_starts(tokenizer) if tokenizer is not None else whitespace_token_starts,
-        max_tokens=own.chunk_max_tokens,
+        max_tokens=max_tokens,
         prune=True,
-        batch_chunks=own.ingest_batch_chunks,
+        batch_chunks=batch_chunks,
         progress=progress,
     )
-    log.info("corpus %s: %s", own.home, report.summary())
+    log.info("corpus %s: %s", home, report.summary())
     return report

@@ -18,7 +18,7 @@ import click
 
 from index.errors import NewsragError
 from index.settings import Settings
-from rag.cli import BACKENDS
+from ui.cli.answer import BACKENDS
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -180,9 +180,10 @@ def _run(
 ):
     """Ours, then (with `baseline`) the tutorial pipeline's result on the same prompts, or None."""
     from index import factory as index_factory
-    from rag.evaluation.corpus import corpus_settings, ingest_corpus
+    from rag.evaluation.corpus import ingest_corpus
     from rag.evaluation.prompts import load_prompts
     from rag.evaluation.runner import evaluate
+    from ui.wiring import corpus_settings
 
     items = load_prompts(prompts)[:limit]
     own = corpus_settings(settings, corpus) if corpus else settings
@@ -197,7 +198,15 @@ def _run(
         bot = assistant(own, llm)
         embeddings, store = bot.embeddings, bot.store
     if corpus:
-        ingested = ingest_corpus(own, corpus, store, embeddings)
+        ingested = ingest_corpus(
+            own.home,
+            corpus,
+            store,
+            embeddings,
+            max_bytes=int(own.max_file_mb * 2**20),
+            max_tokens=own.chunk_max_tokens,
+            batch_chunks=own.ingest_batch_chunks,
+        )
         click.echo(f"corpus: {ingested.summary()}", err=True)
     base_corpus = corpus or (settings.corpus,)  # the tutorial pipeline reads articles, not our store
     pipeline = _baseline_pipeline(own, base_corpus, bot) if baseline else None
