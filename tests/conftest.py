@@ -13,7 +13,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from index.chunking import whitespace_token_starts
-from index.settings import Settings
+from ui.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -117,9 +117,9 @@ def fake_ingest(open_fake_store):
 @pytest.fixture(scope="session")
 def real_embeddings():
     """The real default embedding model (provisioned offline into the user's model cache)."""
-    from index import factory
+    from ui import wiring
 
-    return factory.embedder(Settings())
+    return wiring.embedder(Settings())
 
 
 @pytest.fixture(scope="session")
@@ -243,9 +243,9 @@ PROMPTS = [
 @pytest.fixture
 def fake_models(monkeypatch: pytest.MonkeyPatch):
     """The real command with the fake embedder; every passage is relevant enough (fake scores mean nothing)."""
-    import index.factory
+    import ui.wiring
 
-    monkeypatch.setattr(index.factory, "embedder", lambda settings: FakeEmbeddings())
+    monkeypatch.setattr(ui.wiring, "embedder", lambda settings: FakeEmbeddings())
     monkeypatch.setenv("NEWSRAG_MIN_RELEVANCE", "0.0")
 
 

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from index.settings import Settings
 from rag.records import Answer
 from ui.gate import AnswerGate, Busy
 from ui.server import create_app
+from ui.settings import Settings
 from ui.streaming import stream_answer
 
 WAIT_S = 30  # upper bound for anything to happen; normally milliseconds

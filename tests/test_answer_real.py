@@ -8,8 +8,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from index.settings import Settings
 from ui.cli import cli
+from ui.settings import Settings
 
 from .conftest import CORPUS, SEED_ID
 
@@ -64,7 +64,7 @@ def test_question_the_articles_do_not_answer_is_refused(ask):
 
 
 def test_two_turn_conversation(home):
-    from rag.factory import assistant
+    from ui.wiring import assistant
 
     bot = assistant(Settings(home=home))
     bot.warm_up()  # loads the model and evaluates the system prompt once

@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from index.records import Article
-from index.settings import Settings
 from rag.answer import Assistant
 from rag.records import Answer
 from rag.retrieval import retrieve
 from ui.schemas import AnswerOut
 from ui.server import create_app
+from ui.settings import Settings
 
 from .conftest import SEED_ID
 

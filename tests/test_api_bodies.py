@@ -15,10 +15,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from packaging.requirements import Requirement
 
 from index.records import Article
-from index.settings import Settings
 from rag.answer import Assistant
 from ui.schemas import MAX_TURN_CHARS
 from ui.server import create_app
+from ui.settings import Settings
 
 ARTICLES = [
     Article(

@@ -247,7 +247,7 @@ def _fake_phase(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[s
 
 
 def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    from index.settings import Settings
+    from ui.settings import Settings
     from ui.wiring import bench_setup
 
     monkeypatch.setattr(runner, "run_phase", _fake_phase)
@@ -285,7 +285,7 @@ def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_
 
 
 def test_skipped_phases_leave_their_targets_unmeasured(monkeypatch: pytest.MonkeyPatch):
-    from index.settings import Settings
+    from ui.settings import Settings
     from ui.wiring import bench_setup
 
     monkeypatch.setattr(runner, "run_phase", _fake_phase)

@@ -91,7 +91,7 @@ def test_a_different_model_on_the_same_store_is_a_clean_error(monkeypatch):
         name, dimension = "another-model", 384
 
     with pytest.raises(Exception, match=r"built with embedding model 'multilingual-e5-small \(onnx-int8\)'"):
-        from index.settings import Settings
+        from ui.settings import Settings
 
         open_store(Settings().home, embeddings=Other(), model_name="another-model", dimension=384)
 

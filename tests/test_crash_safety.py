@@ -62,12 +62,12 @@ def _count(db: Path, table: str) -> int:
 
 
 def _snapshot(home: Path) -> dict:
-    from index import factory
     from index.ingest import record_manager
-    from index.settings import Settings
+    from ui import wiring
+    from ui.settings import Settings
 
     settings = Settings(home=home)
-    store = factory.store(settings, factory.embedder(settings))
+    store = wiring.store(settings, wiring.embedder(settings))
     chroma = store.chroma.get(include=["metadatas"])
     records = record_manager(home, store)
     articles = set(store.catalog.index_hashes())

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from index.errors import InputError
 from index.records import Article
-from index.settings import Settings
 from rag.answer import Assistant
 from rag.records import Answer
 from rag.retrieval import Filters
@@ -21,6 +20,7 @@ from ui import render
 from ui.filters import applied, date_filters, describe
 from ui.schemas import AnswerOut
 from ui.server import create_app
+from ui.settings import Settings
 from ui.streaming import stream_answer
 
 from .test_api import sse_events

@@ -22,9 +22,9 @@ from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from index.settings import Settings
 from rag.answer import Assistant
 from ui.server import create_app
+from ui.settings import Settings
 
 from .test_api import ARTICLES, QUESTION
 

@@ -188,8 +188,8 @@ def test_prepare_prints_the_figures_and_the_choice(cache: Path, monkeypatch: pyt
 def test_real_calibration_is_recorded_and_auto_follows_it(tmp_path: Path) -> None:
     from index.models import ensure_e5
     from index.onnx_encoder import ensure_int8
-    from index.settings import Settings
     from rag.bench.machine import encoder_choice
+    from ui.settings import Settings
 
     settings = Settings()
     real = ensure_e5(settings.model_cache)

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from index.records import Article
-from index.settings import Settings
 from rag.evaluation.metrics import (
     Case,
     aggregate,
@@ -30,6 +29,7 @@ from rag.evaluation.metrics import (
 from rag.evaluation.normalize import dutch_number, normalize
 from rag.evaluation.prompts import PromptFileError, load_prompts
 from ui.cli.evaluate import below, eval_command, parse_thresholds
+from ui.settings import Settings
 
 from .conftest import ARTICLES, CORPUS, PROMPTS, ROOT, SEED_ID
 

@@ -92,12 +92,12 @@ def test_baseline_cases_and_metrics_have_the_same_keys_as_ours(files, fake_inges
 
 @pytest.fixture
 def fake_chat(monkeypatch: pytest.MonkeyPatch):
-    """Both pipelines get this scripted chat model from the real factory (its first reply goes to the
+    """Both pipelines get this scripted chat model from the real wiring (its first reply goes to the
     warm-up before the timed prompts)."""
-    import rag.factory
+    import ui.wiring
 
     monkeypatch.setattr(
-        rag.factory,
+        ui.wiring,
         "chat_model",
         lambda settings, backend=None: FakeListChatModel(responses=["(warm-up)", *OURS, *THEIRS]),
     )

@@ -7,9 +7,9 @@ import json
 
 from fastapi.testclient import TestClient
 
-from index.settings import Settings
 from ui.feedback import FeedbackLog
 from ui.server import create_app
+from ui.settings import Settings
 
 BREAKS = "one\u2028two\u0085three\u2029four\r\nfive\x1csix"  # line breaks to str.splitlines()
 

@@ -21,10 +21,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 
 from index.errors import ModelError
-from index.settings import Settings
 from rag import llms, local_llm
 from rag.llms import SharedLlama, make_chat_model
 from rag.local_llm import QWEN_FILE, QWEN_SHA256, QWEN_SIZE, ensure_gguf, verify_file
+from ui.settings import Settings
 
 FRANCE = "What is the capital of France? Answer in one word."
 
@@ -210,7 +210,7 @@ def hung_server() -> Iterator[str]:
 
 @pytest.mark.parametrize("backend", ["openai", "ollama"])
 def test_a_hung_backend_times_out_instead_of_holding_the_line(backend: str, hung_server: str) -> None:
-    from rag.factory import chat_model
+    from ui.wiring import chat_model
 
     settings = Settings(llm=backend, openai_base_url=f"{hung_server}/v1", ollama_url=hung_server, llm_timeout_s=0.2)
     model = chat_model(settings)

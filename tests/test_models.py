@@ -19,7 +19,7 @@ import pytest
 from index import models
 from index.errors import ModelError
 from index.models import E5_DEFAULT, MARKER, ensure_e5, resolve_embed_model
-from index.settings import Settings
+from ui.settings import Settings
 
 LONG_NL = (
     "Het kabinet heeft dinsdag een pakket maatregelen gepresenteerd om de stijgende kosten van levensonderhoud "

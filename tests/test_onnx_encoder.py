@@ -17,7 +17,7 @@ import pytest
 from index.embeddings import load_embeddings, resolve_backend, store_name
 from index.errors import ModelError
 from index.models import E5_DEFAULT
-from index.settings import Settings
+from ui.settings import Settings
 
 from .test_models import TEXTS
 

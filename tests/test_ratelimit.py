@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from index.settings import Settings
 from rag.answer import Assistant
 from ui.ratelimit import PRUNE_EVERY, TokenBuckets
 from ui.server import create_app
+from ui.settings import Settings
 
 
 class Clock:
@@ -188,7 +188,7 @@ def served(monkeypatch, bot: Assistant, settings: Settings) -> Iterator[str]:
         server.run()
 
     monkeypatch.setattr(uvicorn, "run", run)
-    monkeypatch.setattr("rag.factory.assistant", lambda settings: bot)
+    monkeypatch.setattr("ui.wiring.assistant", lambda settings: bot)
     port = free_port()
     thread = threading.Thread(target=serve, args=(settings, "127.0.0.1", port), daemon=True)
     thread.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.settings import Settings
+from ui.settings import Settings
 
 from .conftest import ROOT
 

@@ -54,7 +54,7 @@ def test_corrupted_chroma_store(home: Path):
 
 def test_store_of_another_model(home: Path, monkeypatch):
     from index.models import ensure_e5
-    from index.settings import Settings
+    from ui.settings import Settings
 
     # the same weights under another name (a local path) still count as another model: no silent mixing
     monkeypatch.setenv("NEWSRAG_EMBED_MODEL", str(ensure_e5(Settings().model_cache)))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from index.settings import Settings
 from rag.answer import Assistant
 from ui.server import create_app
+from ui.settings import Settings
 
 SENTINEL = "sk-newsrag-SENTINEL-7f3a9c"
 PAGES = [

@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 
 from index.errors import InputError, NewsragError, StoreError
-from index.settings import Settings
 from rag.answer import Assistant
 from ui.api import api_router
 from ui.disconnect import ClientGone
@@ -25,6 +24,7 @@ from ui.gate import AnswerGate, Busy
 from ui.middleware import BodyLimit, FrameAncestors
 from ui.ratelimit import RateLimit, TokenBuckets
 from ui.runtime import Runtime
+from ui.settings import Settings
 from ui.widget import ASSETS_PATH, WIDGET_PATH, widget_assets, widget_router
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
     if assistant is not None:
         runtime = Runtime.with_assistant(assistant, feedback, gate)
     else:
-        from rag.factory import assistant as build_assistant
+        from ui.wiring import assistant as build_assistant
 
         runtime = Runtime(build=lambda: build_assistant(settings), feedback=feedback, gate=gate)
 

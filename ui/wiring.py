@@ -1,8 +1,10 @@
-"""Settings -> working objects, at the edge: what the commands and the server build from the configuration.
+"""Settings -> working objects, at the edge: what the commands, the server, eval and bench build from the
+configuration (the embedder, the store, the chat model, the `Assistant`, the eval corpus' own store, the
+benchmark's setup).
 
-The library packages below take plain arguments; this module is where a `Settings` is read to make them.
-It builds nothing at import time. Not handled here: option parsing (the commands) and the server's own
-settings (host, port, origins and rate limits, read by `ui.server`).
+The library packages below take plain arguments; this is the one module that reads a `Settings` to make
+them. It builds nothing at import time. Not handled here: option parsing (the commands) and the server's
+own settings (host, port, origins, rate limits: `ui.server` reads them, `ui.server_settings` parses them).
 """
 
 from __future__ import annotations
@@ -10,18 +12,87 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from index import factory as index_factory
-from index.settings import Settings
-from index.store import HybridStore
-from rag import factory as rag_factory
-from rag.bench.setup import BenchSetup
+from ui.settings import Settings
+
+if TYPE_CHECKING:
+    from index.embeddings import SentenceEmbeddings
+    from index.store import HybridStore
+    from rag.answer import Assistant
+    from rag.bench.setup import BenchSetup
+
+EXTRACTIVE = "extractive"
 
 
-def embedder(settings: Settings) -> Any:
+def embedder(settings: Settings) -> SentenceEmbeddings:
     """The configured embedding model, loaded."""
-    return index_factory.embedder(settings)
+    from index.embeddings import load_embeddings
+
+    return load_embeddings(
+        settings.embed_model,
+        settings.model_cache,
+        threads=settings.threads,
+        batch_size=settings.embed_batch_size,
+        backend=settings.embed_backend,
+    )
+
+
+def store(settings: Settings, embeddings: SentenceEmbeddings, *, rebuild: bool = False) -> HybridStore:
+    """The configured store (embedded in `home`, or the Chroma server of `chroma_url`) for `embeddings`."""
+    from index.store import open_store
+
+    return open_store(
+        settings.home,
+        embeddings=embeddings,
+        model_name=embeddings.name,
+        dimension=embeddings.dimension,
+        collection=settings.collection,
+        chroma_url=settings.chroma_url,
+        rebuild=rebuild,
+    )
+
+
+def chat_model(settings: Settings, backend: str | None = None):
+    """The configured chat model (or that of `backend`), or None for the extractive backend."""
+    from rag.llms import make_chat_model
+
+    name = backend or settings.llm
+    if name == EXTRACTIVE:
+        return None
+    return make_chat_model(
+        name,
+        model_path=settings.llm_model_path,
+        cache_dir=settings.model_cache,
+        threads=settings.threads,
+        n_ctx=settings.llm_ctx,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+        openai_base_url=settings.openai_base_url,
+        openai_api_key=settings.openai_api_key,
+        openai_model=settings.openai_model,
+        ollama_url=settings.ollama_url,
+        ollama_model=settings.ollama_model,
+        timeout_s=settings.llm_timeout_s,
+    )
+
+
+def assistant(settings: Settings, backend: str | None = None) -> Assistant:
+    """The answering chain: embedder, store and chat model (or that of `backend`) with the answer settings."""
+    from rag.answer import Assistant
+
+    embeddings = embedder(settings)
+    return Assistant(
+        store=store(settings, embeddings),
+        embeddings=embeddings,
+        llm=chat_model(settings, backend),
+        k=settings.retrieve_k,
+        budget_chars=settings.context_chars,
+        focus_margin=settings.focus_margin,
+        min_relevance=settings.min_relevance,
+        min_support=settings.min_support,
+        max_question_chars=settings.max_question_chars,
+    )
 
 
 def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
@@ -41,14 +112,14 @@ def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
     )
 
 
-def local_store(settings: Settings, home: Path, embeddings: Any) -> HybridStore:
+def local_store(settings: Settings, home: Path, embeddings: SentenceEmbeddings) -> HybridStore:
     """An embedded store in `home` (never the configured Chroma server), as the benchmark writes its own."""
-    return index_factory.store(settings.model_copy(update={"home": home, "chroma_url": None}), embeddings)
+    return store(settings.model_copy(update={"home": home, "chroma_url": None}), embeddings)
 
 
 def local_chat_model(settings: Settings, max_tokens: int) -> Any:
     """The local (llama.cpp) chat model with at most `max_tokens` per answer."""
-    return rag_factory.chat_model(settings.model_copy(update={"llm_max_tokens": max_tokens}), "local")
+    return chat_model(settings.model_copy(update={"llm_max_tokens": max_tokens}), "local")
 
 
 def bench_setup(settings: Settings, stats: Callable[[Path], None]) -> BenchSetup:
@@ -57,6 +128,8 @@ def bench_setup(settings: Settings, stats: Callable[[Path], None]) -> BenchSetup
     The builders are module-level functions bound with `partial`, so the setup pickles into the phases'
     processes and each loads its own models there.
     """
+    from rag.bench.setup import BenchSetup
+
     return BenchSetup(
         embedder=partial(embedder, settings),
         store=partial(local_store, settings),

@@ -13,13 +13,13 @@ from pathlib import Path
 import click
 
 from index.errors import NewsragError
-from index.settings import Settings
 from ui.cli.answer import ask
 from ui.cli.bench import bench
 from ui.cli.evaluate import eval_command
 from ui.cli.index import ingest, search, stats
 from ui.cli.prepare import prepare
 from ui.cli.serve import serve
+from ui.settings import Settings
 
 
 class _Group(click.Group):

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from index.settings import Settings
+from ui.settings import Settings
 
 BACKENDS = ("local", "openai", "ollama", "extractive")
 
@@ -25,8 +25,8 @@ def ask(settings: Settings, question: str, llm: str | None, as_json: bool) -> No
       newsrag ask "who mediated in Moscow?"
       newsrag ask "Wie bemiddelde in Moskou?" --llm extractive --json
     """
-    from rag.factory import assistant
     from rag.records import Answer
+    from ui.wiring import assistant
 
     bot = assistant(settings, llm)
     answer = None

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from index.settings import Settings
 from ui.cli.index import stats
+from ui.settings import Settings
 
 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:

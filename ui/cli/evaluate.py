@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import click
 
 from index.errors import NewsragError
-from index.settings import Settings
 from ui.cli.answer import BACKENDS
+from ui.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -179,23 +179,20 @@ def _run(
     baseline: bool = False,
 ):
     """Ours, then (with `baseline`) the tutorial pipeline's result on the same prompts, or None."""
-    from index import factory as index_factory
     from rag.evaluation.corpus import ingest_corpus
     from rag.evaluation.prompts import load_prompts
     from rag.evaluation.runner import evaluate
-    from ui.wiring import corpus_settings
+    from ui import wiring
 
     items = load_prompts(prompts)[:limit]
-    own = corpus_settings(settings, corpus) if corpus else settings
+    own = wiring.corpus_settings(settings, corpus) if corpus else settings
     embeddings: Embeddings
     if retrieval_only:
         bot = None
-        embeddings = index_factory.embedder(own)
-        store = index_factory.store(own, embeddings)
+        embeddings = wiring.embedder(own)
+        store = wiring.store(own, embeddings)
     else:
-        from rag.factory import assistant
-
-        bot = assistant(own, llm)
+        bot = wiring.assistant(own, llm)
         embeddings, store = bot.embeddings, bot.store
     if corpus:
         ingested = ingest_corpus(

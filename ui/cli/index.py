@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from index.settings import Settings
+from ui.settings import Settings
 
 
 @click.command()
@@ -28,18 +28,18 @@ def ingest(
       newsrag ingest corpus/ --prune
       newsrag ingest archive/articles.jsonl --json
     """
-    from index import factory
     from index.chunking import hf_token_starts
     from index.ingest import ingest as run_ingest
     from index.ingest import record_manager
     from index.loaders import load_articles
+    from ui import wiring
 
     sources = list(paths) or [settings.corpus]
     for p in sources:
         if not p.exists():
             raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
-    embeddings = factory.embedder(settings)
-    store = factory.store(settings, embeddings, rebuild=rebuild)
+    embeddings = wiring.embedder(settings)
+    store = wiring.store(settings, embeddings, rebuild=rebuild)
     report = run_ingest(
         load_articles(sources, max_bytes=int(settings.max_file_mb * 2**20)),
         store,
@@ -73,13 +73,13 @@ def search(settings: Settings, query: str, k: int, mode: str, as_json: bool) -> 
       newsrag search "who mediated in Moscow?" -k 3
       newsrag search "Lavrov" --mode bm25 --json
     """
-    from index import factory
     from index.search import search as run_search
+    from ui import wiring
 
     if not query.strip():
         raise click.BadParameter("the query is empty", param_hint="QUERY")
-    embeddings = factory.embedder(settings)
-    hits = run_search(factory.store(settings, embeddings), query, k=k, mode=mode)  # type: ignore[arg-type]
+    embeddings = wiring.embedder(settings)
+    hits = run_search(wiring.store(settings, embeddings), query, k=k, mode=mode)  # type: ignore[arg-type]
     rows: list[dict[str, Any]] = [
         {
             "rank": n,
@@ -114,11 +114,11 @@ def stats(settings: Settings, as_json: bool) -> None:
     Example:
       newsrag stats --json
     """
-    from index import factory
     from index.store import store_size_bytes
+    from ui import wiring
 
-    embeddings = factory.embedder(settings)
-    store = factory.store(settings, embeddings)
+    embeddings = wiring.embedder(settings)
+    store = wiring.store(settings, embeddings)
     figures = {
         "articles": store.catalog.count_articles(),
         "chunks": store.count(),

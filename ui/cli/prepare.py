@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from index.settings import Settings
+from ui.settings import Settings
 
 
 @click.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from index.settings import Settings
+from ui.settings import Settings
 
 
 @click.command()

@@ -1,22 +1,22 @@
 """The one `Settings` object: environment variables `NEWSRAG_*` (or a `.env` file), read at the edges only.
 
-Library code below the CLI and the server takes plain arguments; only commands and the server start
-build a `Settings`.
+Library code below the CLI and the server (`index/`, `rag/`) takes plain arguments and never imports this;
+only commands and the server start build a `Settings`, and `ui.wiring` turns it into objects. The server's
+fields are parsed by `ui.server_settings`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ui.server_settings import check_rate, parse_rate, split_list, split_origins
+
 DEFAULT_EMBED_MODEL = "multilingual-e5-small"
-RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
-PERIOD_S = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 def _default_cache() -> Path:
@@ -176,29 +176,18 @@ class Settings(BaseSettings):
     @field_validator("rate_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
-        value = value.strip().lower()
-        match = RATE.match(value)
-        if value != "off" and (match is None or int(match.group(1)) < 1):
-            raise ValueError(f"Expected COUNT/second|minute|hour|day (e.g. '30/minute') or 'off', got {value!r}")
-        return value
+        return check_rate(value)
 
     def rate(self) -> tuple[int, float] | None:
         """The rate limit as (requests, per seconds), or None when it is off."""
-        match = RATE.match(self.rate_limit)
-        if match is None:
-            return None
-        return int(match.group(1)), float(PERIOD_S[match.group(2)])
+        return parse_rate(self.rate_limit)
 
     @field_validator("widget_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
-        return value
+        return split_origins(value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [p.strip() for p in value.split(",") if p.strip()]
-        return value
+        return split_list(value)
