@@ -100,6 +100,13 @@ def strip_markers(text: str) -> str:
     return _RUN.sub("", text)
 
 
+def blank_markers(text: str) -> str:
+    """Text with every marker (in range or not) replaced by a space, so words glued to one stay apart
+    ("Moskou[1]Lavrov" -> "Moskou Lavrov"): for counting an answer's words, where `strip_markers` is for
+    showing text."""
+    return MARKER.sub(" ", text)
+
+
 class CitationStream:
     """Rewrites markers in a streamed answer; `feed` returns only text that can no longer change.
 

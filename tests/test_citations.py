@@ -11,6 +11,7 @@ from index.records import Hit
 from rag.citations import (
     RENUMBERED,
     CitationStream,
+    blank_markers,
     combined_score,
     fix_citations,
     has_content,
@@ -73,6 +74,7 @@ def test_markers_in_and_strip_markers():
     text = "A [1, 2] b [3][1] c [ 4 ,5 ] [sic] [a] [2020] [1-3] [6."
     assert markers_in(text) == [1, 2, 3, 4, 5, 2020]
     assert strip_markers(text) == "A b c [sic] [a] [1-3] [6."
+    assert blank_markers("Moskou[1]Lavrov [2, 3]. [sic]") == "Moskou Lavrov  . [sic]"  # words stay apart
 
 
 def test_helpers_for_the_modules_that_read_markers():

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rag.citations import MARKER, markers_in
+from rag.citations import blank_markers, markers_in
 from rag.evaluation.normalize import normalize
 
 UNTYPED = "untyped"
@@ -91,7 +91,7 @@ class Case:
 
 def answer_matches(answer: str, golds: Iterable[str], lang: str | None = None) -> bool:
     """Some gold answer's normalised tokens occur as a contiguous run in the normalised answer."""
-    tokens = normalize(strip_citation_markers(answer), lang)
+    tokens = normalize(blank_markers(answer), lang)
     for gold in golds:
         g = normalize(gold, lang)
         if g and any(tokens[i : i + len(g)] == g for i in range(len(tokens) - len(g) + 1)):
@@ -101,7 +101,7 @@ def answer_matches(answer: str, golds: Iterable[str], lang: str | None = None) -
 
 def token_f1(answer: str, golds: Iterable[str], lang: str | None = None) -> float:
     """SQuAD token F1 of the normalised answer against the best-matching gold answer."""
-    tokens = normalize(strip_citation_markers(answer), lang)
+    tokens = normalize(blank_markers(answer), lang)
     best = 0.0
     for gold in golds:
         g = normalize(gold, lang)
@@ -134,10 +134,6 @@ def citations_valid(answer: str, cited_numbers: Iterable[int]) -> bool:
     listed = set(cited_numbers)
     used = set(markers_in(answer))
     return used <= listed
-
-
-def strip_citation_markers(text: str) -> str:
-    return MARKER.sub(" ", text)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -162,7 +162,7 @@
       bubble.classList.add('refusal');
       bubble.append(el('p', 'refusal-text', answer.answer), ...filterLine(answer), ...coverageLine(answer.coverage));
       if (answer.closest.length) {
-        bubble.append(el('p', 'closest-label', answer.closest_label || 'Closest articles:'));
+        bubble.append(el('p', 'closest-label', answer.closest_label));
         const list = el('ul', 'closest');
         for (const a of answer.closest) {
           const item = el('li');
