@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from langchain_core.embeddings import Embeddings
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
-BACKENDS = ("auto", "onnx-int8", "torch")
+EmbedBackend = Literal["auto", "onnx-int8", "torch"]
+BACKENDS: tuple[EmbedBackend, ...] = get_args(EmbedBackend)
 
 
 class SentenceEmbeddings(Embeddings):

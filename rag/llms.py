@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from index.errors import ModelError
 from rag.local_llm import ensure_gguf
@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("local", "openai", "ollama")
+ChatBackend = Literal["local", "openai", "ollama"]
+Backend = Literal[ChatBackend, "extractive"]  # extractive: answers without an LLM, has no chat model
+CHAT_BACKENDS: tuple[ChatBackend, ...] = get_args(ChatBackend)
+BACKENDS: tuple[Backend, ...] = get_args(Backend)  # the one list: Settings.llm and the --llm options
 
 # Prompt tokens per llama.cpp decode call. ChatLlamaCpp's own default (8) makes prompt processing
 # several times slower on CPU; 512 is llama.cpp's default.
@@ -93,7 +96,7 @@ def make_chat_model(
             client_kwargs={"timeout": timeout_s},  # for its httpx client; the default never gives up
         )
     raise ValueError(
-        f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)} "
+        f"Unknown LLM backend {backend!r}; expected one of {', '.join(CHAT_BACKENDS)} "
         f"('extractive' answers without an LLM and has no chat model)."
     )
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.embeddings import EmbedBackend
+from rag.llms import Backend
 from ui.server_settings import check_rate, parse_rate, split_list, split_origins
 
 DEFAULT_EMBED_MODEL = "multilingual-e5-small"
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
             "or any sentence-transformers model id or local path."
         ),
     )
-    embed_backend: Literal["auto", "onnx-int8", "torch"] = Field(
+    embed_backend: EmbedBackend = Field(
         "auto",
         description=(
             "How the embedding model runs: 'onnx-int8' (int8 weights on ONNX Runtime, about 2.5x faster on a "
@@ -80,7 +82,7 @@ class Settings(BaseSettings):
     )
 
     # --- answering (rag)
-    llm: str = Field("local", description="LLM backend: local (llama.cpp), openai, ollama or extractive (no LLM).")
+    llm: Backend = Field("local", description="LLM backend: local (llama.cpp), openai, ollama or extractive (no LLM).")
     llm_model_path: Path | None = Field(
         None,
         description="GGUF file for the local backend; unset: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from the model cache.",

@@ -7,9 +7,8 @@ import sys
 
 import click
 
+from rag.llms import BACKENDS
 from ui.settings import Settings
-
-BACKENDS = ("local", "openai", "ollama", "extractive")
 
 
 @click.command()

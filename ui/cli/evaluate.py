@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from index.errors import NewsragError
-from ui.cli.answer import BACKENDS
+from rag.llms import BACKENDS
 from ui.settings import Settings
 
 if TYPE_CHECKING:
