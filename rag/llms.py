@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -42,58 +43,55 @@ BACKENDS: tuple[Backend, ...] = get_args(Backend)  # the one list: Settings.llm 
 N_BATCH = 512
 
 
-def make_chat_model(
-    backend: str,
-    *,
-    model_path: Path | None,
-    cache_dir: Path,
-    threads: int,
-    n_ctx: int,
-    max_tokens: int,
-    temperature: float,
-    openai_base_url: str | None,
-    openai_api_key: str | None,
-    openai_model: str,
-    ollama_url: str,
-    ollama_model: str,
-    timeout_s: float = 120.0,
-) -> BaseChatModel:
+@dataclass(frozen=True)
+class ChatConfig:
+    """What a chat model is built from, for every backend (each reads its own fields). `ui.wiring` fills it
+    from the settings, whose defaults are the only ones: this record has none."""
+
+    model_path: Path | None  # local: a GGUF file; None: the default model, assembled in cache_dir
+    cache_dir: Path
+    threads: int
+    n_ctx: int
+    max_tokens: int
+    temperature: float
+    openai_base_url: str | None
+    openai_api_key: str | None
+    openai_model: str
+    ollama_url: str
+    ollama_model: str
+    timeout_s: float  # openai and ollama: for the connection, a response, each streamed chunk
+
+
+def make_chat_model(backend: str, config: ChatConfig) -> BaseChatModel:
     """Return the chat model of `backend`; ValueError for an unknown name, ModelError if it cannot be set up.
 
-    Example: `make_chat_model("local", model_path=None, cache_dir=settings.model_cache, threads=2, ...)`.
+    Example: `make_chat_model("openai", replace(config, openai_base_url="http://127.0.0.1:8080/v1"))`.
     """
     if backend == "local":
-        path = _local_model_path(model_path, cache_dir)
+        path = _local_model_path(config.model_path, config.cache_dir)
         return _local_chat_model_class()(
             model_path=str(path),
-            n_ctx=n_ctx,
-            n_threads=threads,
+            n_ctx=config.n_ctx,
+            n_threads=config.threads,
             n_batch=N_BATCH,
-            max_tokens=max_tokens,
-            temperature=temperature,
+            max_tokens=config.max_tokens,
+            temperature=config.temperature,
             # llama.cpp's own default; ChatLlamaCpp's 1.1 penalizes copying names, numbers and
             # citation markers from the passages, which is exactly what a RAG answer must do.
             repeat_penalty=1.0,
             verbose=False,
         )
     if backend == "openai":
-        return _openai_chat_model(
-            base_url=openai_base_url,
-            api_key=openai_api_key,
-            model=openai_model,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            timeout_s=timeout_s,
-        )
+        return _openai_chat_model(config)
     if backend == "ollama":
         from langchain_ollama import ChatOllama
 
         return ChatOllama(
-            base_url=ollama_url,
-            model=ollama_model,
-            temperature=temperature,
-            num_predict=max_tokens,
-            client_kwargs={"timeout": timeout_s},  # for its httpx client; the default never gives up
+            base_url=config.ollama_url,
+            model=config.ollama_model,
+            temperature=config.temperature,
+            num_predict=config.max_tokens,
+            client_kwargs={"timeout": config.timeout_s},  # for its httpx client; the default never gives up
         )
     raise ValueError(
         f"Unknown LLM backend {backend!r}; expected one of {', '.join(CHAT_BACKENDS)} "
@@ -214,17 +212,9 @@ def _local_chat_model_class() -> Callable[..., BaseChatModel]:
 # --- openai
 
 
-def _openai_chat_model(
-    *,
-    base_url: str | None,
-    api_key: str | None,
-    model: str,
-    max_tokens: int,
-    temperature: float,
-    timeout_s: float,
-) -> BaseChatModel:
-    key = api_key or os.environ.get("OPENAI_API_KEY")
-    if base_url is None and not key:
+def _openai_chat_model(config: ChatConfig) -> BaseChatModel:
+    key = config.openai_api_key or os.environ.get("OPENAI_API_KEY")
+    if config.openai_base_url is None and not key:
         raise ModelError(
             "The openai backend needs the base URL of an OpenAI-compatible server "
             "(NEWSRAG_OPENAI_BASE_URL) or an API key for api.openai.com (NEWSRAG_OPENAI_API_KEY or "
@@ -233,23 +223,20 @@ def _openai_chat_model(
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
-    if base_url is None:
-        return ChatOpenAI(
-            model=model,
-            api_key=SecretStr(key or ""),
-            max_completion_tokens=max_tokens,
-            temperature=temperature,
-            timeout=timeout_s,
-        )
+    common: dict[str, Any] = {
+        "model": config.openai_model,
+        "max_completion_tokens": config.max_tokens,
+        "temperature": config.temperature,
+        "timeout": config.timeout_s,
+    }
+    if config.openai_base_url is None:
+        return ChatOpenAI(api_key=SecretStr(key or ""), **common)
     return ChatOpenAI(
-        base_url=base_url,
+        base_url=config.openai_base_url,
         # Local servers ignore the key, but the client insists on one.
-        api_key=SecretStr(api_key or "not-needed"),
-        model=model,
-        max_completion_tokens=max_tokens,
-        temperature=temperature,
+        api_key=SecretStr(config.openai_api_key or "not-needed"),
         # ChatOpenAI sends `max_completion_tokens`, which llama.cpp's and other compatible servers
         # ignore (generating until the context is full); repeat the limit under its older name.
-        extra_body={"max_tokens": max_tokens},
-        timeout=timeout_s,
+        extra_body={"max_tokens": config.max_tokens},
+        **common,
     )

@@ -10,6 +10,7 @@ own settings (host, port, origins, rate limits: `ui.server` reads them, `ui.serv
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from index.store import HybridStore
     from rag.answer import Assistant
     from rag.bench.setup import BenchSetup
+    from rag.llms import ChatConfig
 
 EXTRACTIVE = "extractive"
 
@@ -53,15 +55,11 @@ def store(settings: Settings, embeddings: SentenceEmbeddings, *, rebuild: bool =
     )
 
 
-def chat_model(settings: Settings, backend: str | None = None):
-    """The configured chat model (or that of `backend`), or None for the extractive backend."""
-    from rag.llms import make_chat_model
+def chat_config(settings: Settings) -> ChatConfig:
+    """What the chat models are built from: the LLM settings, for every backend."""
+    from rag.llms import ChatConfig
 
-    name = backend or settings.llm
-    if name == EXTRACTIVE:
-        return None
-    return make_chat_model(
-        name,
+    return ChatConfig(
         model_path=settings.llm_model_path,
         cache_dir=settings.model_cache,
         threads=settings.threads,
@@ -75,6 +73,16 @@ def chat_model(settings: Settings, backend: str | None = None):
         ollama_model=settings.ollama_model,
         timeout_s=settings.llm_timeout_s,
     )
+
+
+def chat_model(settings: Settings, backend: str | None = None):
+    """The configured chat model (or that of `backend`), or None for the extractive backend."""
+    from rag.llms import make_chat_model
+
+    name = backend or settings.llm
+    if name == EXTRACTIVE:
+        return None
+    return make_chat_model(name, chat_config(settings))
 
 
 def assistant(settings: Settings, backend: str | None = None) -> Assistant:
@@ -119,7 +127,9 @@ def local_store(settings: Settings, home: Path, embeddings: SentenceEmbeddings) 
 
 def local_chat_model(settings: Settings, max_tokens: int) -> Any:
     """The local (llama.cpp) chat model with at most `max_tokens` per answer."""
-    return chat_model(settings.model_copy(update={"llm_max_tokens": max_tokens}), "local")
+    from rag.llms import make_chat_model
+
+    return make_chat_model("local", replace(chat_config(settings), max_tokens=max_tokens))
 
 
 def bench_setup(settings: Settings, stats: Callable[[Path], None]) -> BenchSetup:
