@@ -45,9 +45,9 @@ from rag.bench.stats import (
     load_average,
     machine,
     others_share,
-    rate,
     ratio,
     targets,
+    throughput,
 )
 
 log = logging.getLogger(__name__)
@@ -171,23 +171,11 @@ def run_bench(setup: BenchSetup, options: BenchOptions, on_phase: PhaseCallback 
         if "encoder" not in options.skip:
             enc = phase("encoder", bench_phases.encoder, setup, corpus, options.progress)
         if enc is not None:
-            report.update(
-                articles=enc["articles"],
-                chunks=enc["passages"],
-                encoder_seconds=enc["seconds"],
-                encoder_cpu_seconds=enc["cpu_seconds"],
-                encoder_passages_per_s=rate(enc["passages"], enc["seconds"]),
-                encoder_tokens_per_s=rate(enc["tokens"], enc["seconds"]),
-            )
+            report.update(articles=enc["articles"], chunks=enc["passages"])
+            report.update(throughput("encoder", enc, "passages", "tokens"))
         ing = phase("ingest", bench_phases.ingest, setup, store_home, corpus, options.progress, required=True)
-        report.update(
-            articles=ing["articles"],
-            chunks=ing["chunks"],
-            ingest_seconds=ing["seconds"],
-            ingest_cpu_seconds=ing["cpu_seconds"],
-            ingest_articles_per_s=rate(ing["articles"], ing["seconds"]),
-            ingest_chunks_per_s=rate(ing["chunks"], ing["seconds"]),
-        )
+        report.update(articles=ing["articles"], chunks=ing["chunks"])
+        report.update(throughput("ingest", ing, "articles", "chunks"))
         if enc is not None:
             report["ingest_vs_encoder"] = ratio(report["ingest_chunks_per_s"], report["encoder_passages_per_s"])
             # the same ratio on CPU time: CPU-seconds per passage of the encoder over those of ingest
@@ -206,14 +194,11 @@ def run_bench(setup: BenchSetup, options: BenchOptions, on_phase: PhaseCallback 
         if "reference" not in options.skip:
             ref = phase("reference", bench_phases.reference, setup, corpus, work, options.progress)
         if ref is not None:
+            report.update(throughput("reference", ref, "articles", "chunks"))
             report.update(
-                reference_seconds=ref["seconds"],
-                reference_cpu_seconds=ref["cpu_seconds"],
                 ingest_vs_reference_cpu=ratio(ref["cpu_seconds"], ing["cpu_seconds"]),  # same articles
                 reference_chunks=ref["chunks"],
-                reference_articles_per_s=rate(ref["articles"], ref["seconds"]),
-                reference_chunks_per_s=rate(ref["chunks"], ref["seconds"]),
-                ingest_vs_reference=ratio(report["ingest_articles_per_s"], rate(ref["articles"], ref["seconds"])),
+                ingest_vs_reference=ratio(report["ingest_articles_per_s"], report["reference_articles_per_s"]),
             )
         if "retrieval" not in options.skip:
             report["retrieval"] = {}

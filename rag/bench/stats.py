@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,17 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
 def rate(count: float, seconds: float) -> float:
     """count per second; 0.0 when nothing was timed (never a division by zero)."""
     return count / seconds if seconds > 0 else 0.0
+
+
+def throughput(phase: str, result: Mapping[str, Any], *counts: str) -> dict[str, float]:
+    """A phase's report keys: `{phase}_seconds`, `{phase}_cpu_seconds` and `{phase}_{count}_per_s` for each
+    of `counts` (keys of `result`, which holds `seconds` and `cpu_seconds` too)."""
+    seconds = result["seconds"]
+    return {
+        f"{phase}_seconds": seconds,
+        f"{phase}_cpu_seconds": result["cpu_seconds"],
+        **{f"{phase}_{count}_per_s": rate(result[count], seconds) for count in counts},
+    }
 
 
 def ratio(a: float, b: float) -> float:
