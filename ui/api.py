@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from index.errors import InputError, NewsragError, QuestionTooLong
-from rag.answer import Assistant, Turn
+from rag.answer import Turn
 from rag.records import Answer
 from ui.disconnect import until_disconnected
 from ui.runtime import Runtime
@@ -50,19 +50,20 @@ A refusal arrives as an `answer` event with `refused: true` and the closest arti
 """
 
 
-def _turns(body: AskIn) -> list[Turn]:
-    return [(t.role, t.content) for t in body.history]
-
-
-def _check_size(bot: Assistant, body: AskIn) -> None:
-    """413 for an oversized question (the Assistant's own check); everything else the Assistant validates
-    while answering (422)."""
+async def _answer_events(runtime: Runtime, body: AskIn) -> AsyncGenerator[str | Answer, None]:
+    """The Assistant's events for `body` (`ui.streaming.stream_answer`, not started yet). 413 at once for an
+    oversized question (the Assistant's own check); everything else the Assistant validates while answering
+    (422)."""
+    bot = await run_in_threadpool(runtime.assistant)
     try:
         bot.validate(body.question)
     except QuestionTooLong as exc:
         raise HTTPException(413, str(exc)) from exc
     except InputError:
         pass
+    history: list[Turn] = [(t.role, t.content) for t in body.history]
+    filters = body.filters.to_filters() if body.filters else None
+    return stream_answer(bot, body.question, history, filters, runtime.gate)
 
 
 def api_router(runtime: Runtime) -> APIRouter:
@@ -71,10 +72,7 @@ def api_router(runtime: Runtime) -> APIRouter:
     @router.post("/ask", response_model=AnswerOut, responses=ERRORS)
     async def ask(body: AskIn, request: Request) -> dict:
         """Answer a question from the articles, with citations; the same JSON as `newsrag ask --json`."""
-        bot = await run_in_threadpool(runtime.assistant)
-        _check_size(bot, body)
-        filters = body.filters.to_filters() if body.filters else None
-        events = stream_answer(bot, body.question, _turns(body), filters, runtime.gate)
+        events = await _answer_events(runtime, body)
         try:
             answer = await until_disconnected(request, _final(events))
         finally:
@@ -88,10 +86,7 @@ def api_router(runtime: Runtime) -> APIRouter:
         description=STREAM_DOC,
     )
     async def ask_stream(body: AskIn, request: Request) -> EventSourceResponse:
-        bot = await run_in_threadpool(runtime.assistant)
-        _check_size(bot, body)
-        filters = body.filters.to_filters() if body.filters else None
-        events = stream_answer(bot, body.question, _turns(body), filters, runtime.gate)
+        events = await _answer_events(runtime, body)
         # The first event comes after admission and validation: a full line still gets a plain 429, a bad
         # question a plain 422, not a stream. Until then nothing watches the connection but us; from the
         # first event on, EventSourceResponse stops the stream when the client goes.
