@@ -74,6 +74,11 @@ def _timings_message(answer: dict) -> dict:
     return {"role": "assistant", "content": render.timings_text(answer["timings"]), "metadata": meta}
 
 
+def _date_box(label: str, elem_id: str) -> gr.Textbox:
+    """One end of the date range under the question (parsed by `ui.filters.date_filters`)."""
+    return gr.Textbox(label=label, placeholder="YYYY-MM-DD", elem_id=elem_id, max_lines=1, scale=2, min_width=120)
+
+
 def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks:
     async def respond(
         question: str,
@@ -177,22 +182,8 @@ def build_chat(runtime: Runtime, examples: list[str] | None = None) -> gr.Blocks
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="nr-ask")
                 with gr.Row(elem_id="nr-dates"):
-                    date_from = gr.Textbox(
-                        label="From",
-                        placeholder="YYYY-MM-DD",
-                        elem_id="nr-date-from",
-                        max_lines=1,
-                        scale=2,
-                        min_width=120,
-                    )
-                    date_to = gr.Textbox(
-                        label="To",
-                        placeholder="YYYY-MM-DD",
-                        elem_id="nr-date-to",
-                        max_lines=1,
-                        scale=2,
-                        min_width=120,
-                    )
+                    date_from = _date_box("From", "nr-date-from")
+                    date_to = _date_box("To", "nr-date-to")
                     new = gr.Button("New chat", size="sm", variant="secondary", elem_id="nr-new-chat", scale=1)
                 gr.Markdown(
                     "Dates are optional and inclusive; `2020` or `2020-10` covers the whole year or month.",
