@@ -1,5 +1,6 @@
 """Two small ASGI middlewares: a request body limit (413) and CSP `frame-ancestors`; and `guarded`, which
-requests the body limit and the rate limit (`ui.ratelimit`) apply to.
+requests the body limit and the rate limit (`ui.ratelimit`) apply to, with `Guarded`, the base both build on,
+and `send_json`, the error response both send.
 
 `FrameAncestors` lets only the allowed host origins frame the widget page, and only this server frame
 anything else. CORS for the same origins is Starlette's `CORSMiddleware` (see `ui.server`).
@@ -26,17 +27,40 @@ def guarded(scope: Scope) -> bool:
     return scope["path"].startswith(API_PREFIX) or scope["method"] not in SAFE_METHODS
 
 
-class BodyLimit:
-    """Reject request bodies over `max_bytes` with 413, whether announced or chunked, for the requests
-    `applies(scope)` selects."""
+class Guarded:
+    """Base of the middlewares that act on the requests `applies(scope)` selects (`guarded` by default):
+    those go to `handle`, every other request (and every non-HTTP scope) straight to the app."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, applies: Callable[[Scope], bool] = guarded) -> None:
-        self.app, self.max_bytes, self.applies = app, max_bytes, applies
+    def __init__(self, app: ASGIApp, applies: Callable[[Scope], bool] = guarded) -> None:
+        self.app, self.applies = app, applies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.applies(scope):
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+async def send_json(send: Send, status: int, content: dict, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """A whole JSON response, sent from a middleware (before any app answered)."""
+    payload = json.dumps(content).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodyLimit(Guarded):
+    """Reject request bodies over `max_bytes` with 413, whether announced or chunked, for the requests
+    `applies(scope)` selects."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, applies: Callable[[Scope], bool] = guarded) -> None:
+        super().__init__(app, applies)
+        self.max_bytes = max_bytes
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"").decode() or "0"
         if not length.isdigit() or int(length) > self.max_bytes:
@@ -65,15 +89,7 @@ class BodyLimit:
 
     async def _too_large(self, send: Send) -> None:
         detail = f"The request body is larger than {self.max_bytes // 1024} KB (NEWSRAG_MAX_REQUEST_KB)."
-        payload = json.dumps({"detail": detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await send_json(send, 413, {"detail": detail})
 
 
 def frame_ancestors(origins: Sequence[str]) -> str:

@@ -13,7 +13,6 @@ Not handled here: limits shared between worker processes (each process keeps its
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -21,7 +20,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ui.middleware import guarded
+from ui.middleware import Guarded, guarded, send_json
 
 PRUNE_EVERY = 1000  # requests between sweeps of idle buckets
 
@@ -59,33 +58,23 @@ class TokenBuckets:
         return len(self._buckets)
 
 
-class RateLimit:
+class RateLimit(Guarded):
     """ASGI middleware: requests `applies(scope)` selects beyond a client's bucket get 429 with Retry-After."""
 
     def __init__(self, app: ASGIApp, buckets: TokenBuckets, applies: Callable[[Scope], bool] = guarded) -> None:
-        self.app, self.buckets, self.applies = app, buckets, applies
+        super().__init__(app, applies)
+        self.buckets = buckets
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.applies(scope):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         wait = self.buckets.take(client[0] if client else "unknown")
         if wait <= 0:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))
-        payload = json.dumps(
-            {
-                "detail": f"Too many requests from your address; please try again in {retry_after} seconds.",
-                "reason": "rate_limited",
-                "retry_after": retry_after,
-            }
-        ).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-            (b"retry-after", str(retry_after).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 429, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        content = {
+            "detail": f"Too many requests from your address; please try again in {retry_after} seconds.",
+            "reason": "rate_limited",
+            "retry_after": retry_after,
+        }
+        await send_json(send, 429, content, [(b"retry-after", str(retry_after).encode())])
