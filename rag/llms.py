@@ -6,7 +6,7 @@
 - `openai`: any OpenAI-compatible server (`ChatOpenAI`), or api.openai.com when only a key is given.
 - `ollama`: an Ollama server (`ChatOllama`).
 
-The two server backends wait at most `timeout_s` for a connection, a response or the next streamed chunk,
+The two server backends wait at most `llm_timeout_s` for a connection, a response or the next streamed chunk,
 so a hung server fails the answer instead of holding the line for the model forever.
 
 Not handled here: the `extractive` backend (answers without an LLM, so it never asks for a chat model),
@@ -45,21 +45,22 @@ N_BATCH = 512
 
 @dataclass(frozen=True)
 class ChatConfig:
-    """What a chat model is built from, for every backend (each reads its own fields). `ui.wiring` fills it
-    from the settings, whose defaults are the only ones: this record has none."""
+    """What a chat model is built from, for every backend (each reads its own fields). Each field is the
+    setting of its name (NEWSRAG_<NAME>), which the edge (`ui.wiring.chat_config`) copies in; the settings'
+    defaults are the only ones, so this record has none."""
 
-    model_path: Path | None  # local: a GGUF file; None: the default model, assembled in cache_dir
-    cache_dir: Path
+    llm_model_path: Path | None  # local: a GGUF file; None: the default model, assembled in model_cache
+    model_cache: Path
     threads: int
-    n_ctx: int
-    max_tokens: int
-    temperature: float
+    llm_ctx: int
+    llm_max_tokens: int
+    llm_temperature: float
     openai_base_url: str | None
     openai_api_key: str | None
     openai_model: str
     ollama_url: str
     ollama_model: str
-    timeout_s: float  # openai and ollama: for the connection, a response, each streamed chunk
+    llm_timeout_s: float  # openai and ollama: for the connection, a response, each streamed chunk
 
 
 def make_chat_model(backend: str, config: ChatConfig) -> BaseChatModel:
@@ -68,14 +69,14 @@ def make_chat_model(backend: str, config: ChatConfig) -> BaseChatModel:
     Example: `make_chat_model("openai", replace(config, openai_base_url="http://127.0.0.1:8080/v1"))`.
     """
     if backend == "local":
-        path = _local_model_path(config.model_path, config.cache_dir)
+        path = _local_model_path(config.llm_model_path, config.model_cache)
         return _local_chat_model_class()(
             model_path=str(path),
-            n_ctx=config.n_ctx,
+            n_ctx=config.llm_ctx,
             n_threads=config.threads,
             n_batch=N_BATCH,
-            max_tokens=config.max_tokens,
-            temperature=config.temperature,
+            max_tokens=config.llm_max_tokens,
+            temperature=config.llm_temperature,
             # llama.cpp's own default; ChatLlamaCpp's 1.1 penalizes copying names, numbers and
             # citation markers from the passages, which is exactly what a RAG answer must do.
             repeat_penalty=1.0,
@@ -89,9 +90,9 @@ def make_chat_model(backend: str, config: ChatConfig) -> BaseChatModel:
         return ChatOllama(
             base_url=config.ollama_url,
             model=config.ollama_model,
-            temperature=config.temperature,
-            num_predict=config.max_tokens,
-            client_kwargs={"timeout": config.timeout_s},  # for its httpx client; the default never gives up
+            temperature=config.llm_temperature,
+            num_predict=config.llm_max_tokens,
+            client_kwargs={"timeout": config.llm_timeout_s},  # for its httpx client; the default never gives up
         )
     raise ValueError(
         f"Unknown LLM backend {backend!r}; expected one of {', '.join(CHAT_BACKENDS)} "
@@ -225,9 +226,9 @@ def _openai_chat_model(config: ChatConfig) -> BaseChatModel:
 
     common: dict[str, Any] = {
         "model": config.openai_model,
-        "max_completion_tokens": config.max_tokens,
-        "temperature": config.temperature,
-        "timeout": config.timeout_s,
+        "max_completion_tokens": config.llm_max_tokens,
+        "temperature": config.llm_temperature,
+        "timeout": config.llm_timeout_s,
     }
     if config.openai_base_url is None:
         return ChatOpenAI(api_key=SecretStr(key or ""), **common)
@@ -237,6 +238,6 @@ def _openai_chat_model(config: ChatConfig) -> BaseChatModel:
         api_key=SecretStr(config.openai_api_key or "not-needed"),
         # ChatOpenAI sends `max_completion_tokens`, which llama.cpp's and other compatible servers
         # ignore (generating until the context is full); repeat the limit under its older name.
-        extra_body={"max_tokens": config.max_tokens},
+        extra_body={"max_tokens": config.llm_max_tokens},
         **common,
     )

@@ -284,6 +284,20 @@ def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_
     json.dumps(report)  # serializable as it is
 
 
+def test_the_setup_takes_each_figure_from_the_setting_of_its_name():
+    from dataclasses import fields
+
+    from rag.bench.setup import BenchSetup
+    from ui.settings import Settings
+    from ui.wiring import bench_setup
+
+    settings = Settings(llm_ctx=1024, retrieve_k=7, focus_margin=None, max_file_mb=2.5)
+    setup = bench_setup(settings, print)
+    figures = [f.name for f in fields(BenchSetup) if not callable(getattr(setup, f.name))]
+    assert len(figures) == 12
+    assert {name: getattr(setup, name) for name in figures} == {name: getattr(settings, name) for name in figures}
+
+
 def test_skipped_phases_leave_their_targets_unmeasured(monkeypatch: pytest.MonkeyPatch):
     from ui.settings import Settings
     from ui.wiring import bench_setup

@@ -32,18 +32,18 @@ FRANCE = "What is the capital of France? Answer in one word."
 
 def _config(**overrides: Any) -> ChatConfig:
     base = ChatConfig(
-        model_path=None,
-        cache_dir=Path("/nonexistent-cache"),
+        llm_model_path=None,
+        model_cache=Path("/nonexistent-cache"),
         threads=2,
-        n_ctx=2048,
-        max_tokens=64,
-        temperature=0.0,
+        llm_ctx=2048,
+        llm_max_tokens=64,
+        llm_temperature=0.0,
         openai_base_url=None,
         openai_api_key=None,
         openai_model="qwen",
         ollama_url="http://127.0.0.1:11434",
         ollama_model="qwen2.5:1.5b",
-        timeout_s=120.0,
+        llm_timeout_s=120.0,
     )
     return replace(base, **overrides)
 
@@ -147,14 +147,14 @@ def test_assemble_leaves_nothing_behind_on_mismatch(tmp_path: Path) -> None:
 
 def test_custom_model_path_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
-        make_chat_model("local", _config(model_path=tmp_path / "missing.gguf"))
+        make_chat_model("local", _config(llm_model_path=tmp_path / "missing.gguf"))
 
 
 def test_invalid_gguf_is_a_model_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"this is not a gguf file" * 100)
     with pytest.raises(ModelError, match=r"bad\.gguf"):
-        make_chat_model("local", _config(model_path=bad))
+        make_chat_model("local", _config(llm_model_path=bad))
 
 
 @pytest.mark.parametrize("name", ["extractive", "llamacpp", ""])
@@ -171,13 +171,13 @@ def test_openai_without_url_or_key_is_refused(monkeypatch: pytest.MonkeyPatch) -
 
 def test_openai_with_url_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    model = make_chat_model("openai", _config(openai_base_url="http://127.0.0.1:9/v1", max_tokens=33))
+    model = make_chat_model("openai", _config(openai_base_url="http://127.0.0.1:9/v1", llm_max_tokens=33))
     assert model.openai_api_base == "http://127.0.0.1:9/v1"  # type: ignore[attr-defined]
     assert model.extra_body == {"max_tokens": 33}  # type: ignore[attr-defined]
 
 
 def test_ollama_is_configured_without_contacting_the_server() -> None:
-    model = make_chat_model("ollama", _config(ollama_url="http://127.0.0.1:9", max_tokens=17))
+    model = make_chat_model("ollama", _config(ollama_url="http://127.0.0.1:9", llm_max_tokens=17))
     assert model.base_url == "http://127.0.0.1:9" and model.num_predict == 17  # type: ignore[attr-defined]
 
 
@@ -285,7 +285,7 @@ def test_local_chat_model_passes_stop_sequences(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(llms, "load_llama", lambda path, **_: SharedLlama(Recording()))  # type: ignore[arg-type]
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"GGUF")
-    model = make_chat_model("local", _config(model_path=fake))
+    model = make_chat_model("local", _config(llm_model_path=fake))
     assert model.invoke("hi", stop=["\n\n"]).content == "abc"
     assert "".join(str(c.content) for c in model.stream("hi", stop=["END"])) == "abc"
     assert [c["stop"] for c in calls] == [["\n\n"], ["END"]]
@@ -313,7 +313,7 @@ def real_gguf() -> Path:
 
 @pytest.fixture(scope="module")
 def local_model(real_gguf: Path) -> BaseChatModel:
-    return make_chat_model("local", _config(cache_dir=real_gguf.parent))
+    return make_chat_model("local", _config(model_cache=real_gguf.parent))
 
 
 @pytest.fixture(params=["local", "openai"])
@@ -349,7 +349,7 @@ def test_streams_text_chunks(chat_model: BaseChatModel) -> None:
 @pytest.mark.slow
 def test_second_local_model_reuses_the_loaded_llama(local_model: BaseChatModel, real_gguf: Path) -> None:
     started = time.perf_counter()
-    again = make_chat_model("local", _config(cache_dir=real_gguf.parent, max_tokens=8, temperature=0.5))
+    again = make_chat_model("local", _config(model_cache=real_gguf.parent, llm_max_tokens=8, llm_temperature=0.5))
     assert time.perf_counter() - started < 0.5
     assert again.client is local_model.client  # type: ignore[attr-defined]
     assert again.client.llama is local_model.client.llama  # type: ignore[attr-defined]
@@ -378,7 +378,7 @@ def test_local_model_serves_concurrent_threads(local_model: BaseChatModel) -> No
 @pytest.mark.slow
 def test_openai_backend_honours_max_tokens(openai_server: str) -> None:
     # ChatOpenAI sends max_completion_tokens, which llama_cpp.server ignores; see rag.llms.
-    model = make_chat_model("openai", _config(openai_base_url=openai_server, max_tokens=8))
+    model = make_chat_model("openai", _config(openai_base_url=openai_server, llm_max_tokens=8))
     reply = model.invoke("Count from 1 to 100, separated by spaces.")
     assert reply.usage_metadata is not None  # type: ignore[attr-defined]
     assert reply.usage_metadata["output_tokens"] <= 8  # type: ignore[attr-defined]

@@ -10,14 +10,16 @@ own settings (host, port, origins, rate limits: `ui.server` reads them, `ui.serv
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ui.settings import Settings
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from index.embeddings import SentenceEmbeddings
     from index.store import HybridStore
     from rag.answer import Assistant
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from rag.llms import ChatConfig
 
 EXTRACTIVE = "extractive"
+R = TypeVar("R", bound="DataclassInstance")
 
 
 def embedder(settings: Settings) -> SentenceEmbeddings:
@@ -59,20 +62,7 @@ def chat_config(settings: Settings) -> ChatConfig:
     """What the chat models are built from: the LLM settings, for every backend."""
     from rag.llms import ChatConfig
 
-    return ChatConfig(
-        model_path=settings.llm_model_path,
-        cache_dir=settings.model_cache,
-        threads=settings.threads,
-        n_ctx=settings.llm_ctx,
-        max_tokens=settings.llm_max_tokens,
-        temperature=settings.llm_temperature,
-        openai_base_url=settings.openai_base_url,
-        openai_api_key=settings.openai_api_key,
-        openai_model=settings.openai_model,
-        ollama_url=settings.ollama_url,
-        ollama_model=settings.ollama_model,
-        timeout_s=settings.llm_timeout_s,
-    )
+    return _from_settings(ChatConfig, settings)
 
 
 def chat_model(settings: Settings, backend: str | None = None):
@@ -129,32 +119,29 @@ def local_chat_model(settings: Settings, max_tokens: int) -> Any:
     """The local (llama.cpp) chat model with at most `max_tokens` per answer."""
     from rag.llms import make_chat_model
 
-    return make_chat_model("local", replace(chat_config(settings), max_tokens=max_tokens))
+    return make_chat_model("local", replace(chat_config(settings), llm_max_tokens=max_tokens))
 
 
 def bench_setup(settings: Settings, stats: Callable[[Path], None]) -> BenchSetup:
     """What `newsrag bench` takes from `settings`; `stats` runs `newsrag stats --json` on a store folder.
 
     The builders are module-level functions bound with `partial`, so the setup pickles into the phases'
-    processes and each loads its own models there.
+    processes and each loads its own models there; the figures are the settings of the same names.
     """
     from rag.bench.setup import BenchSetup
 
-    return BenchSetup(
+    return _from_settings(
+        BenchSetup,
+        settings,
         embedder=partial(embedder, settings),
         store=partial(local_store, settings),
         chat_model=partial(local_chat_model, settings),
         stats=stats,
-        embed_model=settings.embed_model,
-        embed_backend=settings.embed_backend,
-        embed_batch_size=settings.embed_batch_size,
-        model_cache=settings.model_cache,
-        threads=settings.threads,
-        max_file_mb=settings.max_file_mb,
-        chunk_max_tokens=settings.chunk_max_tokens,
-        llm_ctx=settings.llm_ctx,
-        llm_max_tokens=settings.llm_max_tokens,
-        retrieve_k=settings.retrieve_k,
-        context_chars=settings.context_chars,
-        focus_margin=settings.focus_margin,
     )
+
+
+def _from_settings(record: type[R], settings: Settings, **others: Any) -> R:
+    """`record` (a dataclass) with each field that is named as a setting taken from that setting, the
+    others from `others`: the edge copies the configuration into the libraries' records by name."""
+    names = {f.name for f in fields(record)} & Settings.model_fields.keys()
+    return record(**settings.model_dump(include=names), **others)

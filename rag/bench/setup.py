@@ -20,6 +20,7 @@ class BenchSetup:
     store: Callable[[Path, Any], Any]  # (folder, embeddings) -> an embedded HybridStore in that folder
     chat_model: Callable[[int], Any]  # (most tokens per answer) -> the local chat model
     stats: Callable[[Path], None]  # runs `newsrag stats --json` on the embedded store in a folder
+    # the figures: each is the setting of its name (NEWSRAG_<NAME>), which the edge copies in by name
     embed_model: str
     embed_backend: str
     embed_batch_size: int
