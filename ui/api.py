@@ -23,7 +23,7 @@ from rag.answer import Turn
 from rag.records import Answer
 from ui.disconnect import until_disconnected
 from ui.runtime import Runtime
-from ui.schemas import AnswerOut, ArticleOut, AskIn, BusyOut, ErrorOut, FeedbackIn
+from ui.schemas import ARTICLE_FIELDS, AnswerOut, ArticleOut, AskIn, BusyOut, ErrorOut, FeedbackIn
 from ui.streaming import stream_answer
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def api_router(runtime: Runtime) -> APIRouter:
         found = await run_in_threadpool(runtime.article, article_id)
         if found is None:
             raise HTTPException(404, f"No article with id {article_id!r}.")
-        return {k: getattr(found, k) for k in ArticleOut.model_fields}
+        return {k: getattr(found, k) for k in ARTICLE_FIELDS}
 
     @router.post("/feedback", status_code=204, responses={422: {"model": ErrorOut}})
     async def feedback(body: FeedbackIn) -> None:

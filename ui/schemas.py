@@ -6,10 +6,11 @@ they keep the same keys.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator, model_validator
 
+from index.records import Article
 from rag.retrieval import Filters
 from ui.feedback import FIELD_CHARS, LIST_ITEMS, OTHER_CHARS
 from ui.filters import ISO_DATE, check_date, check_range
@@ -142,16 +143,17 @@ class AnswerOut(BaseModel):
     )
 
 
-class ArticleOut(BaseModel):
-    """An article's text and metadata, for the source view (citation offsets index `text`)."""
-
-    id: str
-    title: str
-    date: str | None
-    url: str | None
-    source: str | None
-    lang: str | None
-    text: str
+# The fields of an `index.records.Article` the API shows, in this order, each with the record's type and
+# required (the record's `path`, where the server loaded it from, stays on the server).
+ARTICLE_FIELDS = ("id", "title", "date", "url", "source", "lang", "text")
+_TYPES = get_type_hints(Article)
+_REQUIRED: dict[str, Any] = {name: (_TYPES[name], ...) for name in ARTICLE_FIELDS}
+ArticleOut = create_model(
+    "ArticleOut",
+    __doc__="An article's text and metadata, for the source view (citation offsets index `text`).",
+    __module__=__name__,
+    **_REQUIRED,
+)
 
 
 class FeedbackIn(RequestBody):
