@@ -1,4 +1,10 @@
-"""The project's exception hierarchy. The CLI turns these into clean messages and exit codes."""
+"""The base of newsrag's exceptions and the errors of indexing and of the models. The CLI turns them into clean
+messages and exit codes.
+
+`ModelError` serves both models: the embedding model (`index.models`, `index.embeddings`) and the local LLM
+(`rag.local_llm`, `rag.llms`), so it lives in the lower layer. A question's errors are the answering side's
+(`rag.errors`).
+"""
 
 
 class NewsragError(Exception):
@@ -15,11 +21,3 @@ class ModelError(NewsragError):
 
 class StoreError(NewsragError):
     """The store is missing, corrupted, or was built with another model or version."""
-
-
-class InputError(NewsragError):
-    """A request is invalid: empty or oversized question, bad filter."""
-
-
-class QuestionTooLong(InputError):
-    """The question is longer than the assistant's limit (the API answers 413)."""

@@ -17,7 +17,6 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import HumanMessage
 
-from index.errors import InputError, QuestionTooLong
 from index.records import Hit
 from index.sentences import split_sentences
 from index.store import HybridStore
@@ -34,6 +33,7 @@ from rag.citations import (
     verify,
 )
 from rag.dates import annotate, iso_days
+from rag.errors import InputError, QuestionTooLong
 from rag.extractive import extract
 from rag.focus import focused_sources
 from rag.grounding import Grounds, adds_nothing, asked_for, gives, keys, states_all

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-from index.errors import InputError
 from index.records import Article
 from rag.answer import Assistant
+from rag.errors import InputError
 from rag.records import Answer
 
 ARTICLES = [

@@ -11,9 +11,9 @@ import asyncio
 import pytest
 from fastapi.testclient import TestClient
 
-from index.errors import InputError
 from index.records import Article
 from rag.answer import Assistant
+from rag.errors import InputError
 from rag.records import Answer
 from rag.retrieval import Filters
 from ui import render

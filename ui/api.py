@@ -18,8 +18,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from index.errors import InputError, NewsragError, QuestionTooLong
+from index.errors import NewsragError
 from rag.answer import Turn
+from rag.errors import InputError, QuestionTooLong
 from rag.records import Answer
 from ui.disconnect import until_disconnected
 from ui.runtime import Runtime

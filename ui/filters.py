@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from index.errors import InputError
+from rag.errors import InputError
 from rag.retrieval import Filters
 
 ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"

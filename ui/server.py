@@ -15,8 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 
-from index.errors import InputError, NewsragError, StoreError
+from index.errors import NewsragError, StoreError
 from rag.answer import Assistant
+from rag.errors import InputError
 from ui.api import api_router
 from ui.disconnect import ClientGone
 from ui.feedback import FILENAME, FeedbackLog

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.errors import InputError
+from rag.errors import InputError
 
 ROLES = ("user", "assistant")
 

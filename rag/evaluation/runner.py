@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from index.errors import InputError
 from index.records import Hit
 from index.store import HybridStore
 from rag.answer import retrieval_query
+from rag.errors import InputError
 from rag.evaluation.metrics import (
     UNTYPED,
     Case,
