@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from langchain_core.embeddings import Embeddings
 
-from index.encoder_choice import read_record
+from index.encoder_choice import EmbedBackend, read_record
 from index.errors import ModelError
 from index.models import E5_DEFAULT, resolve_embed_model
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
-EmbedBackend = Literal["auto", "onnx-int8", "torch"]
 BACKENDS: tuple[EmbedBackend, ...] = get_args(EmbedBackend)
 
 

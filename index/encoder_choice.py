@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from index.cpu import cpu_flags, cpu_model
 from index.models import E5_DEFAULT, MARKER
@@ -33,7 +33,9 @@ from index.models import E5_DEFAULT, MARKER
 log = logging.getLogger(__name__)
 
 RECORD = "encoder-choice.json"
-CANDIDATES = ("onnx-int8", "torch")
+EncoderBackend = Literal["onnx-int8", "torch"]  # how the embedding model can run
+EmbedBackend = Literal["auto", EncoderBackend]  # the setting: one of those, or auto (chosen here)
+CANDIDATES: tuple[EncoderBackend, ...] = get_args(EncoderBackend)
 RUNS = 3  # timed passes after the warm-up; the best one counts (the least disturbed by anything else)
 
 # News sentences in the corpus' two languages, about 27 tokens each; a passage is three or four of them.
@@ -202,7 +204,7 @@ def calibrate(
         torch.set_num_threads(n_threads)  # as load_embeddings does: the thread count the record is keyed on
         loaders = _real_loaders(Path(cache_dir) / model, n_threads)
     passages = sample_passages()
-    rates = {}
+    rates: dict[str, float] = {}
     for backend in CANDIDATES:
         encoder = loaders[backend]()
         rates[backend] = round(measure(encoder, passages, batch_size), 2)

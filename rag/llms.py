@@ -33,10 +33,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The backend names, light to import (stdlib only, as is this whole module at import time): Settings.llm and
+# the --llm options derive from them.
 ChatBackend = Literal["local", "openai", "ollama"]
-Backend = Literal[ChatBackend, "extractive"]  # extractive: answers without an LLM, has no chat model
+Extractive = Literal["extractive"]  # answers without an LLM (rag.extractive), so it has no chat model
+Backend = Literal[ChatBackend, Extractive]
 CHAT_BACKENDS: tuple[ChatBackend, ...] = get_args(ChatBackend)
-BACKENDS: tuple[Backend, ...] = get_args(Backend)  # the one list: Settings.llm and the --llm options
+BACKENDS: tuple[Backend, ...] = get_args(Backend)  # the one list
+EXTRACTIVE: Extractive = get_args(Extractive)[0]
 
 # Prompt tokens per llama.cpp decode call. ChatLlamaCpp's own default (8) makes prompt processing
 # several times slower on CPU; 512 is llama.cpp's default.
@@ -96,7 +100,7 @@ def make_chat_model(backend: str, config: ChatConfig) -> BaseChatModel:
         )
     raise ValueError(
         f"Unknown LLM backend {backend!r}; expected one of {', '.join(CHAT_BACKENDS)} "
-        f"('extractive' answers without an LLM and has no chat model)."
+        f"({EXTRACTIVE!r} answers without an LLM and has no chat model)."
     )
 
 

@@ -34,3 +34,18 @@ def test_importing_does_no_work(tmp_path):
     )
     assert out.stdout.strip() == "[]", out.stderr
     assert not (tmp_path / ".newsrag").exists()
+
+
+def test_importing_the_settings_loads_no_library(tmp_path):
+    """The settings' types (backend names) come from light modules: reading a Settings costs no LangChain."""
+    import subprocess
+    import sys
+
+    code = (
+        "import ui.settings, sys; "
+        "print(sorted(m for m in ('langchain_core','numpy','torch','chromadb') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)}
+    )
+    assert out.stdout.strip() == "[]", out.stderr

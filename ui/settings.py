@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.embeddings import EmbedBackend
+from index.encoder_choice import EmbedBackend
 from rag.llms import Backend
 from ui.server_settings import check_rate, parse_rate, split_list, split_origins
 

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rag.llms import EXTRACTIVE
 from ui.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from rag.bench.setup import BenchSetup
     from rag.llms import ChatConfig
 
-EXTRACTIVE = "extractive"
 R = TypeVar("R", bound="DataclassInstance")
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from index.errors import NewsragError
-from rag.llms import BACKENDS
+from rag.llms import BACKENDS, EXTRACTIVE
 from ui.settings import Settings
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def eval_command(
         raise click.UsageError("--baseline compares answers; it cannot be combined with --retrieval-only")
     if versus and not baseline:
         raise click.UsageError(f"--fail-under {next(iter(versus))} compares with the baseline: add --baseline")
-    if baseline and (llm or settings.llm) == "extractive":
+    if baseline and (llm or settings.llm) == EXTRACTIVE:
         raise click.UsageError("--baseline needs a chat model; the extractive backend has none")
     try:
         result, base = _run(settings, prompts, corpus, llm, k, retrieval_only, limit, baseline)
