@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ui.settings import Settings
 
 from .conftest import ROOT
@@ -21,31 +23,21 @@ def test_environment_overrides(monkeypatch, tmp_path):
     assert s.home == tmp_path / "x" and s.chunk_max_tokens == 200
 
 
-def test_importing_does_no_work(tmp_path):
+@pytest.mark.parametrize(
+    "modules, heavy",
+    [
+        ("index.store, index.ingest, ui.cli, ui.wiring", ("torch", "sentence_transformers", "chromadb", "gradio")),
+        # the settings' types (backend names) come from light modules: reading a Settings costs no LangChain
+        ("ui.settings", ("langchain_core", "numpy", "torch", "chromadb")),
+    ],
+)
+def test_importing_does_no_work(tmp_path, modules, heavy):
     import subprocess
     import sys
 
-    code = (
-        "import index.store, index.ingest, ui.cli, ui.wiring, sys; "
-        "print(sorted(m for m in ('torch','sentence_transformers','chromadb','gradio') if m in sys.modules))"
-    )
+    code = f"import {modules}, sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)}
     )
     assert out.stdout.strip() == "[]", out.stderr
     assert not (tmp_path / ".newsrag").exists()
-
-
-def test_importing_the_settings_loads_no_library(tmp_path):
-    """The settings' types (backend names) come from light modules: reading a Settings costs no LangChain."""
-    import subprocess
-    import sys
-
-    code = (
-        "import ui.settings, sys; "
-        "print(sorted(m for m in ('langchain_core','numpy','torch','chromadb') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)}
-    )
-    assert out.stdout.strip() == "[]", out.stderr
