@@ -13,6 +13,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from index.chunking import whitespace_token_starts
+from index.records import Article
 from ui.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,27 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+
+
+# Two Dutch news articles most API and retrieval tests search: MOSCOW answers QUESTION, CHEESE is beside the point.
+# A test that needs another variant takes `dataclasses.replace` of one.
+QUESTION = "Wie bemiddelde bij de besprekingen in Moskou?"
+MOSCOW = Article(
+    id="moscow",
+    title="Bestand in Nagorno-Karabach",
+    date="2020-10",
+    source="NOS",
+    lang="nl",
+    text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang in Moskou.",
+)
+CHEESE = Article(
+    id="cheese",
+    title="Kaasmarkt Alkmaar",
+    date="2019-05-01",
+    source="AD",
+    lang="nl",
+    text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas.",
+)
 
 
 @pytest.fixture(autouse=True)

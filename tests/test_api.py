@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-from index.records import Article
 from rag.answer import Assistant
 from rag.records import Answer
 from rag.retrieval import retrieve
@@ -20,27 +20,17 @@ from ui.schemas import AnswerOut
 from ui.server import create_app
 from ui.settings import Settings
 
-from .conftest import SEED_ID
+from .conftest import CHEESE, MOSCOW, QUESTION, SEED_ID
 
+# the distractor with markup in its title and text: shown as text, never rendered
 ARTICLES = [
-    Article(
-        id="moscow",
-        title="Bestand in Nagorno-Karabach",
-        date="2020-10",
-        source="NOS",
-        lang="nl",
-        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang in Moskou.",
-    ),
-    Article(
-        id="cheese",
+    MOSCOW,
+    replace(
+        CHEESE,
         title="Kaasmarkt <b>Alkmaar</b>",
-        date="2019-05-01",
-        lang="nl",
-        source="AD",
         text="De kaasmarkt in Alkmaar trok veel toeristen. <script>alert(1)</script> Kaasdragers droegen de kaas.",
     ),
 ]
-QUESTION = "Wie bemiddelde bij de besprekingen in Moskou?"
 HOST = "http://127.0.0.1:8123"
 
 

@@ -14,23 +14,14 @@ from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from packaging.requirements import Requirement
 
-from index.records import Article
 from rag.answer import Assistant
 from ui.schemas import MAX_TURN_CHARS
 from ui.server import create_app
 from ui.settings import Settings
 
-ARTICLES = [
-    Article(
-        id="moscow",
-        title="Bestand in Nagorno-Karabach",
-        date="2020-10",
-        source="NOS",
-        lang="nl",
-        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang in Moskou.",
-    ),
-]
-QUESTION = "Wie bemiddelde bij de besprekingen in Moskou?"
+from .conftest import MOSCOW, QUESTION
+
+ARTICLES = [MOSCOW]
 REPLY = "Lavrov bemiddelde bij de besprekingen in Moskou [1]."
 BODY_KB = 64  # the default NEWSRAG_MAX_REQUEST_KB
 HANG = 10.0  # seconds: only a hang fails (no timed assertions); the bodies below take milliseconds

@@ -11,7 +11,6 @@ import asyncio
 import pytest
 from fastapi.testclient import TestClient
 
-from index.records import Article
 from rag.answer import Assistant
 from rag.errors import InputError
 from rag.records import Answer
@@ -23,27 +22,10 @@ from ui.server import create_app
 from ui.settings import Settings
 from ui.streaming import stream_answer
 
+from .conftest import CHEESE, MOSCOW, QUESTION
 from .test_api import sse_events
 
-ARTICLES = [
-    Article(
-        id="moscow",
-        title="Bestand in Nagorno-Karabach",
-        date="2020-10",
-        source="NOS",
-        lang="nl",
-        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang.",
-    ),
-    Article(
-        id="cheese",
-        title="Kaasmarkt Alkmaar",
-        date="2019-05-01",
-        source="AD",
-        lang="nl",
-        text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas.",
-    ),
-]
-QUESTION = "Wie bemiddelde bij de besprekingen in Moskou?"
+ARTICLES = [MOSCOW, CHEESE]
 
 
 @pytest.fixture

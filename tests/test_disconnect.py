@@ -26,7 +26,8 @@ from rag.answer import Assistant
 from ui.server import create_app
 from ui.settings import Settings
 
-from .test_api import ARTICLES, QUESTION
+from .conftest import QUESTION
+from .test_api import ARTICLES
 
 WAIT_S = 30  # upper bound for anything to happen; normally milliseconds
 WORDS = 200  # what the model would write if nobody stopped it

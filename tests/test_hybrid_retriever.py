@@ -5,6 +5,8 @@ Fast tests use the fake embedder; the slow one the real embedding model.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
@@ -16,16 +18,10 @@ from index.store import open_store
 from rag import refusal
 from rag.retrieval import Filters, HybridRetriever, retrieve
 
+from .conftest import CHEESE, MOSCOW
+
 ARTICLES = [
-    Article(
-        id="moscow",
-        title="Bestand in Nagorno-Karabach",
-        date="2020-10-10",
-        source="NOS",
-        lang="nl",
-        url="https://example.org/moscow",
-        text="Lavrov bemiddelde bij de besprekingen in Moskou. De besprekingen duurden tien uur lang.",
-    ),
+    replace(MOSCOW, date="2020-10-10", url="https://example.org/moscow"),
     Article(
         id="talks",
         title="Talks in Moscow",
@@ -34,14 +30,7 @@ ARTICLES = [
         lang="en",
         text="Lavrov mediated the talks in Moscow. The talks lasted ten hours.",
     ),
-    Article(
-        id="cheese",
-        title="Kaasmarkt Alkmaar",
-        date="2019-05-01",
-        source="AD",
-        lang="nl",
-        text="De kaasmarkt in Alkmaar trok veel toeristen. Kaasdragers droegen de kaas.",
-    ),
+    CHEESE,
 ]
 BY_ID = {a.id: a for a in ARTICLES}
 METADATA = {"article_id", "title", "date", "url", "source", "lang", "chunk_id", "chunk_index", "score", "start", "end"}

@@ -15,8 +15,7 @@ from index.errors import CorpusError
 from index.loaders import TITLE_MAX_CHARS, load_articles
 from index.records import Article, LoadError, Refused
 
-MAIN = Path(__file__).resolve().parents[1]
-SHARED = MAIN.parent / "shared"
+from .conftest import CORPUS, shared_path
 
 P1 = "De Russische minister Sergei Lavrov bemiddelde zaterdag bij de besprekingen in Moskou."
 P2 = (
@@ -191,7 +190,7 @@ def test_http_urls_are_kept(tmp_path: Path, url: str) -> None:
 
 
 def test_sample_corpus() -> None:
-    articles, errors = load(MAIN / "corpus")
+    articles, errors = load(CORPUS)
     assert errors == [] and len(articles) == 1
     [article] = articles
     assert (article.id, article.date, article.lang) == ("000_15448dadedb0d90e", "2020-10", "nl")
@@ -554,10 +553,7 @@ def test_an_unforeseen_failure_is_one_error_for_that_file(
     ],
 )
 def test_shared_corpora_load_cleanly(relative: str, count: int) -> None:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{path} is not on this machine")
-    articles, errors = load(path)
+    articles, errors = load(shared_path(relative))
     assert errors == [] and len(articles) == count
     assert all(a.title and a.lang in ("nl", "en") for a in articles)
 

@@ -19,10 +19,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rag.answer import Assistant
 from rag.records import Answer
 
+from .conftest import QUESTION
 from .test_answer import ARTICLES as ANSWER_ARTICLES
 
 ARTICLES = [a for a in ANSWER_ARTICLES if a.id == "moscow"]
-QUESTION = "Wie bemiddelde bij de besprekingen in Moskou?"
 HISTORY = [("user", QUESTION), ("assistant", "Lavrov [1].")]
 ODD = ["", " ", "\n\n", "\t \n", "[1]", "[1][2] [3]", " [9]", "[", "[1", "[1,", "]", ".", "…", "?!", "-", "\u200b",
        "NOT_FOUND", "NOT_", "[1] NOT_FOUND", "\x00", "*"]  # fmt: skip
