@@ -79,7 +79,7 @@ def chunk_article(article: Article, token_starts: TokenStarts, *, max_tokens: in
         i = j if j > i else j + 1
 
     head = header(article)
-    meta = _metadata(article)
+    meta = {**article_metadata(article), "article_hash": article.content_hash}
     chunks = []
     for n, (a, b) in enumerate(groups):
         start, end = spans[a][0], spans[b][1]
@@ -112,7 +112,9 @@ def _cap_long_sentences(spans: list[tuple[int, int]], starts: list[int], max_tok
     return out
 
 
-def _metadata(article: Article) -> dict[str, str | int]:
+def article_metadata(article: Article) -> dict[str, str]:
+    """The article's fields a store keeps with each of its passages, the empty ones left out (Chroma stores no
+    None); the baseline pipeline of the evaluation stores the same."""
     meta = {
         "article_id": article.id,
         "title": article.title,
@@ -120,6 +122,5 @@ def _metadata(article: Article) -> dict[str, str | int]:
         "url": article.url,
         "source": article.source,
         "lang": article.lang,
-        "article_hash": article.content_hash,
     }
-    return {k: v for k, v in meta.items() if v not in (None, "")}
+    return {k: v for k, v in meta.items() if v}

@@ -35,6 +35,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from index.chunking import article_metadata
 from index.errors import StoreError
 from index.records import Article, Hit
 from rag.evaluation.metrics import Case, score_case
@@ -136,7 +137,7 @@ def split_articles(paths: Sequence[Path], max_bytes: int) -> list[Document]:
     docs, errors = [], 0
     for item in load_articles(list(paths), max_bytes=max_bytes):
         if isinstance(item, Article):
-            docs.append(Document(page_content=item.text, metadata=_metadata(item)))
+            docs.append(Document(page_content=item.text, metadata=article_metadata(item)))
         else:
             errors += 1
     if errors:
@@ -149,12 +150,6 @@ def split_articles(paths: Sequence[Path], max_bytes: int) -> list[Document]:
         doc.id = doc.metadata["chunk_id"] = f"{doc.metadata['article_id']}#{n}"
         doc.metadata["chunk_index"] = n
     return splits
-
-
-def _metadata(article: Article) -> dict[str, str]:
-    fields = {"article_id": article.id, "title": article.title, "date": article.date, "url": article.url,
-              "source": article.source, "lang": article.lang}  # fmt: skip
-    return {k: v for k, v in fields.items() if v is not None}  # Chroma stores no None
 
 
 def _add(store: Any, splits: list[Document], progress: bool) -> None:
