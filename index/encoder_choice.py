@@ -155,8 +155,14 @@ def passages_per_second(model: Any, passages: list[str], batch_size: int, runs: 
     """Best of `runs` timed `encode` passes over `passages`, after one untimed warm-up pass."""
 
     def encode() -> None:
-        model.encode(passages, prompt="passage: ", batch_size=batch_size, normalize_embeddings=True,
-                     convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
+        model.encode(
+            passages,
+            prompt="passage: ",
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
     encode()  # first calls allocate and pick kernels
     best = float("inf")
@@ -225,9 +231,13 @@ def calibrate(
 
 
 def ensure_calibrated(
-    cache_dir: Path, model: str = E5_DEFAULT, *, threads: int | None = None, batch_size: int = 16,
+    cache_dir: Path,
+    model: str = E5_DEFAULT,
+    *,
+    threads: int | None = None,
+    batch_size: int = 16,
     force: bool = False,
-) -> tuple[Calibration, bool]:  # fmt: skip
+) -> tuple[Calibration, bool]:
     """The current record, measuring first if there is none, it is stale, or `force`; (record, measured now)."""
     record = None if force else read_record(cache_dir, model, threads)
     if record is not None:

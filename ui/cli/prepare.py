@@ -39,9 +39,12 @@ def prepare(settings: Settings, no_llm: bool, recalibrate: bool) -> None:
         from index.encoder_choice import ensure_calibrated
 
         record, measured = ensure_calibrated(
-            settings.model_cache, settings.embed_model, threads=settings.threads,
-            batch_size=settings.embed_batch_size, force=recalibrate,
-        )  # fmt: skip
+            settings.model_cache,
+            settings.embed_model,
+            threads=settings.threads,
+            batch_size=settings.embed_batch_size,
+            force=recalibrate,
+        )
         click.echo(record.summary() + ("" if measured else " (recorded earlier)"))
     if not no_llm and settings.llm_model_path is None:
         click.echo(f"local LLM: {ensure_gguf(settings.model_cache)}")
