@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -66,6 +66,39 @@ def record_manager(home: Path, store: HybridStore):
     manager = SQLRecordManager(f"newsrag/{store.store_id}", db_url=f"sqlite:///{home / 'records.sqlite'}")
     manager.create_schema()
     return manager
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    store: HybridStore,
+    home: Path,
+    embeddings,
+    *,
+    max_bytes: int = 50 * 2**20,
+    max_tokens: int = 250,
+    batch_chunks: int = 256,
+    prune: bool = False,
+    strict: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    """What `newsrag ingest PATHS` does, for the CLI, the evaluation's corpus and the bench alike: load the
+    files and folders (`index.loaders`), chunk by the embedder's tokenizer (by whitespace for an embedder
+    without one), and bring `store` in line, recorded in the record manager in `home`."""
+    from index.chunking import hf_token_starts, whitespace_token_starts
+    from index.loaders import load_articles
+
+    tokenizer = getattr(embeddings, "tokenizer", None)
+    return ingest(
+        load_articles(list(paths), max_bytes=max_bytes),
+        store,
+        record_manager(home, store),
+        token_starts=hf_token_starts(tokenizer) if tokenizer is not None else whitespace_token_starts,
+        max_tokens=max_tokens,
+        prune=prune,
+        strict=strict,
+        batch_chunks=batch_chunks,
+        progress=progress,
+    )
 
 
 def ingest(

@@ -56,20 +56,19 @@ def llm(
     """The questions on the store in `store_home`, after ingesting `extra_corpus` into it (when given)."""
     from tqdm import tqdm
 
-    from index.chunking import hf_token_starts
-    from index.ingest import ingest, record_manager
-    from index.loaders import load_articles
+    from index.ingest import ingest_paths
     from rag.scoring import embedding_scorer
 
     began = time.perf_counter()
     embeddings = setup.embedder()
     store = setup.store(store_home, embeddings)
     if extra_corpus is not None:  # idempotent: nothing to do when it is the benchmark corpus itself
-        ingest(
-            load_articles([extra_corpus]),
+        ingest_paths(
+            [extra_corpus],
             store,
-            record_manager(store_home, store),
-            token_starts=hf_token_starts(embeddings.tokenizer),
+            store_home,
+            embeddings,
+            max_bytes=setup.max_bytes,
             max_tokens=setup.chunk_max_tokens,
             progress=False,
         )

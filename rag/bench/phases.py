@@ -78,24 +78,21 @@ def encoder(setup: BenchSetup, corpus: Path, progress: bool) -> dict[str, Any]:
 
 def ingest(setup: BenchSetup, home: Path, corpus: Path, progress: bool, *, warm_up: bool = True) -> dict[str, Any]:
     """What `newsrag ingest CORPUS` does, into the store in `home` (a fresh temporary folder for the first run)."""
-    from index.chunking import hf_token_starts
-    from index.ingest import ingest as run_ingest
-    from index.ingest import record_manager
-    from index.loaders import load_articles
+    from index.ingest import ingest_paths
 
     started = time.perf_counter()
     embeddings = setup.embedder()
     store = setup.store(home, embeddings)
-    records = record_manager(home, store)
     startup_s = time.perf_counter() - started
     if warm_up:
         embeddings.model.encode(WARM_UP, show_progress_bar=False)
     cpu = time.process_time()
-    report = run_ingest(
-        load_articles([corpus], max_bytes=setup.max_bytes),
+    report = ingest_paths(
+        [corpus],
         store,
-        records,
-        token_starts=hf_token_starts(embeddings.tokenizer),
+        home,
+        embeddings,
+        max_bytes=setup.max_bytes,
         max_tokens=setup.chunk_max_tokens,
         progress=progress,
     )

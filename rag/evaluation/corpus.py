@@ -45,20 +45,18 @@ def ingest_corpus(
 
     `max_bytes`, `max_tokens` and `batch_chunks` are those of `newsrag ingest` (file size, chunk size, batch).
     """
-    from index.chunking import hf_token_starts, whitespace_token_starts
-    from index.ingest import ingest, record_manager
-    from index.loaders import load_articles
+    from index.ingest import ingest_paths
 
     home.mkdir(parents=True, exist_ok=True)
     (home / "corpus.json").write_text(
         json.dumps({"paths": sorted(str(Path(p).resolve()) for p in paths)}, indent=2), encoding="utf-8"
     )
-    tokenizer = getattr(embeddings, "tokenizer", None)  # the fake test embedder has none
-    report = ingest(
-        load_articles(list(paths), max_bytes=max_bytes),
+    report = ingest_paths(
+        paths,
         store,
-        record_manager(home, store),
-        token_starts=hf_token_starts(tokenizer) if tokenizer is not None else whitespace_token_starts,
+        home,
+        embeddings,
+        max_bytes=max_bytes,
         max_tokens=max_tokens,
         prune=True,
         batch_chunks=batch_chunks,

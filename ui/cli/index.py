@@ -28,10 +28,7 @@ def ingest(
       newsrag ingest corpus/ --prune
       newsrag ingest archive/articles.jsonl --json
     """
-    from index.chunking import hf_token_starts
-    from index.ingest import ingest as run_ingest
-    from index.ingest import record_manager
-    from index.loaders import load_articles
+    from index.ingest import ingest_paths
     from ui import wiring
 
     sources = list(paths) or [settings.corpus]
@@ -40,11 +37,12 @@ def ingest(
             raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
     embeddings = wiring.embedder(settings)
     store = wiring.store(settings, embeddings, rebuild=rebuild)
-    report = run_ingest(
-        load_articles(sources, max_bytes=int(settings.max_file_mb * 2**20)),
+    report = ingest_paths(
+        sources,
         store,
-        record_manager(settings.home, store),
-        token_starts=hf_token_starts(embeddings.tokenizer),
+        settings.home,
+        embeddings,
+        max_bytes=int(settings.max_file_mb * 2**20),
         max_tokens=settings.chunk_max_tokens,
         prune=prune,
         strict=strict,
