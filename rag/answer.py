@@ -73,14 +73,16 @@ class Assistant:
     store: HybridStore
     embeddings: Embeddings
     llm: Any | None  # a LangChain chat model; None: extractive
-    k: int = 4
-    budget_chars: int = 1800  # characters of passage text the model reads (rag.focus)
+    # The answer settings have no defaults here: theirs are those of `ui.settings.Settings` (retrieve_k,
+    # context_chars, ...), which `ui.wiring.assistant` passes on.
+    k: int
+    budget_chars: int  # characters of passage text the model reads (rag.focus)
     # rag.focus: the model first reads the sentences within this of the best one; when its answer fails a
     # check, it is asked once more with the best sentences up to the budget (None: that from the start)
-    focus_margin: float | None = 0.03
-    min_relevance: float = refusal.MIN_RELEVANCE
-    min_support: float = refusal.MIN_SUPPORT
-    max_question_chars: int = 1000
+    focus_margin: float | None
+    min_relevance: float
+    min_support: float
+    max_question_chars: int
     max_history_turns: int = 6
     _scorer: Any = field(init=False, repr=False)
 

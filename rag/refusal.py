@@ -1,7 +1,8 @@
 """When to refuse, and how to say it.
 
 Kinds of evidence, because a prompt sentence does not make a 1.5B model refuse (it invents):
-1. Retrieval: no passage's dense cosine similarity to the question reaches `MIN_RELEVANCE`, raised by
+1. Retrieval: no passage's dense cosine similarity to the question reaches `min_relevance` (the setting
+   NEWSRAG_MIN_RELEVANCE, 0.78 by default), raised by
    `SAME_LANGUAGE_MARGIN` for passages in the question's own language (e5 scores a Dutch question
    against any Dutch text higher than an English one against the same text), and by `MISSING_NAME_MARGIN`
    more for such a passage that names none of the question's proper names (in one language names are
@@ -27,13 +28,11 @@ from index.records import Hit
 from rag.citations import proper_names
 from rag.prompts import NOT_FOUND
 
-# Calibrated for multilingual-e5-small with `query: `/`passage: ` prompts (see module docstring).
-MIN_RELEVANCE = 0.78
+# Calibrated for multilingual-e5-small with `query: `/`passage: ` prompts (see module docstring), on top of
+# the relevance threshold (a setting, like the support threshold of rag.citations: their defaults live in
+# ui.settings.Settings, with how they were calibrated).
 SAME_LANGUAGE_MARGIN = 0.03
 MISSING_NAME_MARGIN = 0.02
-# A claim counts as supported by a cited sentence from this combined score (rag.citations) up: on this
-# model, claims a passage states score 0.84-0.93, unrelated claims 0.68-0.78.
-MIN_SUPPORT = 0.82
 
 MESSAGES = {
     "en": "The articles do not contain the answer to this question.",
@@ -62,7 +61,7 @@ _MODEL_REFUSAL = re.compile(
 )
 
 
-def relevant(dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE, question: str = "") -> bool:
+def relevant(dense: Sequence[Hit], language: str, min_relevance: float, question: str = "") -> bool:
     """Some passage is similar enough to the question to be worth asking the model about."""
     names = proper_names(question, skip_first=True)
 
@@ -75,9 +74,7 @@ def relevant(dense: Sequence[Hit], language: str, min_relevance: float = MIN_REL
     return any(h.score >= bar(h) for h in dense)
 
 
-def relevance_evidence(
-    dense: Sequence[Hit], language: str, min_relevance: float = MIN_RELEVANCE, question: str = ""
-) -> dict:
+def relevance_evidence(dense: Sequence[Hit], language: str, min_relevance: float, question: str = "") -> dict:
     """What `relevant` decided on: the best dense similarity and the bars it was held to."""
     return {
         "best_dense": max((h.score for h in dense), default=0.0),

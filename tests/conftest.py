@@ -49,6 +49,24 @@ CHEESE = Article(
 )
 
 
+def setting_default(name: str):
+    """The default of one of `Settings`' fields (a threshold a test checks against, for instance)."""
+    from ui.settings import Settings
+
+    return Settings.model_fields[name].default
+
+
+def make_assistant(store, embeddings, llm, **options):
+    """An `Assistant` with the default answer settings (those of `Settings`, as `newsrag serve` builds it),
+    `options` (by the Assistant's field names: k, min_relevance, ...) overriding them."""
+    from rag.answer import Assistant
+    from ui.settings import Settings
+    from ui.wiring import answer_options
+
+    defaults = answer_options(Settings.model_construct())  # the defaults, whatever NEWSRAG_* is set
+    return Assistant(store=store, embeddings=embeddings, llm=llm, **{**defaults, **options})
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the user's data directory; the model cache stays shared (models are built once)."""

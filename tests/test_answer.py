@@ -10,6 +10,8 @@ from rag.answer import Assistant
 from rag.errors import InputError
 from rag.records import Answer
 
+from .conftest import make_assistant, setting_default
+
 ARTICLES = [
     Article(
         id="moscow",
@@ -40,7 +42,7 @@ def make_bot(fake_ingest, fake_embeddings):
     def _make(*replies: str, **kw) -> Assistant:
         # passages are given whole here (focusing has tests of its own: test_focus.py)
         kw = {"min_relevance": 0.0, "min_support": 0.2, "focus_margin": None, **kw}
-        return Assistant(store=store, embeddings=fake_embeddings, llm=scripted(*replies), k=2, **kw)
+        return make_assistant(store=store, embeddings=fake_embeddings, llm=scripted(*replies), k=2, **kw)
 
     return _make
 
@@ -164,7 +166,7 @@ def test_a_follow_up_is_searched_with_the_last_question_and_answered_after_the_l
 
 def test_extractive_backend_quotes_the_best_sentence(fake_ingest, fake_embeddings):
     _, store = fake_ingest(ARTICLES)
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2)
     answer = bot.ask("Wie bemiddelde bij de besprekingen in Moskou?")
     assert answer.answer.startswith("Lavrov bemiddelde bij de besprekingen in Moskou. [1]")
     assert answer.citations[0].article_id == "moscow" and answer.citations[0].supported
@@ -201,19 +203,18 @@ def test_a_same_language_passage_without_the_questions_name_must_score_higher():
                    source=None, lang=lang, text=text, start=0, end=len(text))  # fmt: skip
 
     talks = "De besprekingen in Moskou duurden tien uur."
-    bar = refusal.MIN_RELEVANCE + refusal.SAME_LANGUAGE_MARGIN
-    assert refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", question="Hoe lang duurden de besprekingen?")
-    assert not refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", question="Hoe gaat het met Ajax?")
+    least = setting_default("min_relevance")
+    bar = least + refusal.SAME_LANGUAGE_MARGIN
+    assert refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", least, "Hoe lang duurden de besprekingen?")
+    assert not refusal.relevant([hit(talks, "nl", bar + 0.001)], "nl", least, "Hoe gaat het met Ajax?")
     assert refusal.relevant(
-        [hit(talks, "nl", bar + refusal.MISSING_NAME_MARGIN)], "nl", question="Hoe gaat het met Ajax?"
+        [hit(talks, "nl", bar + refusal.MISSING_NAME_MARGIN)], "nl", least, "Hoe gaat het met Ajax?"
     )
     # names are matched without case ("Visa" / "visa") and never across languages (Moskou / Moscow)
     assert refusal.relevant(
-        [hit("Hun familie bleef na het verlopen van hun visa.", "nl", bar)], "nl", question="Wie had een Visa?"
+        [hit("Hun familie bleef na het verlopen van hun visa.", "nl", bar)], "nl", least, "Wie had een Visa?"
     )
-    assert refusal.relevant(
-        [hit(talks, "nl", refusal.MIN_RELEVANCE)], "en", question="How long did the Moscow talks last?"
-    )
+    assert refusal.relevant([hit(talks, "nl", least)], "en", least, "How long did the Moscow talks last?")
 
 
 def test_an_answer_failing_a_check_is_asked_again_with_more_of_the_passages(make_bot):
@@ -297,7 +298,7 @@ def test_closest_sentences_without_the_kind_of_fact_asked_for_are_widened_before
 
     _, store = fake_ingest(ARTICLES[:1])
     llm = Recording(messages=iter(["Lavrov bemiddelde tien uur lang [1]."]))
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=-1.0, focus_margin=0.03)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=-1.0, focus_margin=0.03)
     bot._scorer = overlap  # word overlap: the sentence restating the question is the closest by far
     answer = bot.ask("Hoeveel uur bemiddelde Lavrov bij de besprekingen in Moskou?")
     # the closest sentence ("Lavrov bemiddelde bij de besprekingen in Moskou.") gives no number: the model

@@ -13,14 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-from rag.answer import Assistant
 from rag.records import Answer
 from rag.retrieval import retrieve
 from ui.schemas import AnswerOut
 from ui.server import create_app
 from ui.settings import Settings
 
-from .conftest import CHEESE, MOSCOW, QUESTION, SEED_ID
+from .conftest import CHEESE, MOSCOW, QUESTION, SEED_ID, make_assistant
 
 # the distractor with markup in its title and text: shown as text, never rendered
 ARTICLES = [
@@ -46,7 +45,7 @@ def make_client(store, fake_embeddings, tmp_path):
     def _make(*replies: str, ui: bool = False, **kw) -> TestClient:
         llm = GenericFakeChatModel(messages=iter(replies)) if replies else None
         kw = {"min_relevance": 0.0, "min_support": 0.2, "k": 2, **kw}
-        bot = Assistant(store=store, embeddings=fake_embeddings, llm=llm, **kw)
+        bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, **kw)
         settings = Settings(home=tmp_path / "home", widget_origins=[HOST], max_request_kb=4)
         return TestClient(create_app(settings, bot, ui=ui))
 

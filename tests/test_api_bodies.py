@@ -14,12 +14,11 @@ from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from packaging.requirements import Requirement
 
-from rag.answer import Assistant
 from ui.schemas import MAX_TURN_CHARS
 from ui.server import create_app
 from ui.settings import Settings
 
-from .conftest import MOSCOW, QUESTION
+from .conftest import MOSCOW, QUESTION, make_assistant
 
 ARTICLES = [MOSCOW]
 REPLY = "Lavrov bemiddelde bij de besprekingen in Moskou [1]."
@@ -31,7 +30,7 @@ HANG = 10.0  # seconds: only a hang fails (no timed assertions); the bodies belo
 def client(fake_ingest, fake_embeddings, tmp_path) -> TestClient:
     store = fake_ingest(ARTICLES)[1]
     llm = GenericFakeChatModel(messages=iter([REPLY] * 20))
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=0.0, min_support=0.2)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=0.0, min_support=0.2)
     return TestClient(create_app(Settings(home=tmp_path / "home", max_request_kb=BODY_KB), bot, ui=False))
 
 

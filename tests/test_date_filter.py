@@ -11,7 +11,6 @@ import asyncio
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.answer import Assistant
 from rag.errors import InputError
 from rag.records import Answer
 from rag.retrieval import Filters
@@ -22,7 +21,7 @@ from ui.server import create_app
 from ui.settings import Settings
 from ui.streaming import stream_answer
 
-from .conftest import CHEESE, MOSCOW, QUESTION
+from .conftest import CHEESE, MOSCOW, QUESTION, make_assistant
 from .test_api import sse_events
 
 ARTICLES = [MOSCOW, CHEESE]
@@ -31,7 +30,7 @@ ARTICLES = [MOSCOW, CHEESE]
 @pytest.fixture
 def client(fake_ingest, fake_embeddings, tmp_path) -> TestClient:
     store = fake_ingest(ARTICLES)[1]
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2, k=2)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2, k=2)
     return TestClient(create_app(Settings(home=tmp_path / "home"), bot, ui=False))
 
 

@@ -22,11 +22,10 @@ from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from rag.answer import Assistant
 from ui.server import create_app
 from ui.settings import Settings
 
-from .conftest import QUESTION
+from .conftest import QUESTION, make_assistant
 from .test_api import ARTICLES
 
 WAIT_S = 30  # upper bound for anything to happen; normally milliseconds
@@ -81,7 +80,7 @@ def app_and_probes(fake_ingest, fake_embeddings, tmp_path):
     probes: list[Probe] = []
 
     def build(probe: Probe):
-        bot = Assistant(
+        bot = make_assistant(
             store=store,
             embeddings=fake_embeddings,
             llm=SlowChatModel(probe=probe),

@@ -31,7 +31,7 @@ from rag.evaluation.prompts import PromptFileError, load_prompts
 from ui.cli.evaluate import below, eval_command, parse_thresholds
 from ui.settings import Settings
 
-from .conftest import ARTICLES, CORPUS, PROMPTS, ROOT, SEED_ID
+from .conftest import ARTICLES, CORPUS, PROMPTS, ROOT, SEED_ID, make_assistant
 
 SEED_PROMPTS = ROOT / "tests" / "prompts" / "seed.jsonl"
 # follow-ups, questions pinned to a month, "since what date", "latest" on corpus/ (issue 13, item 7)
@@ -466,7 +466,6 @@ def test_each_corpus_gets_its_own_store_and_reingesting_is_idempotent(fake_model
 
 
 def test_scripted_model_answers_and_refusals_are_scored(fake_ingest, fake_embeddings):
-    from rag.answer import Assistant
     from rag.evaluation.prompts import Prompt
     from rag.evaluation.runner import evaluate
     from rag.retrieval import retrieve
@@ -477,7 +476,7 @@ def test_scripted_model_answers_and_refusals_are_scored(fake_ingest, fake_embedd
     # NOT_FOUND twice: from the closest sentences, then from the fuller context of the second try
     replies = [f"Lavrov bemiddelde bij de besprekingen in Moskou [{n}].", "NOT_FOUND", "NOT_FOUND"]
     model = GenericFakeChatModel(messages=iter(replies))
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=model, k=2, min_relevance=0.0, min_support=0.2)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=model, k=2, min_relevance=0.0, min_support=0.2)
     prompts = [
         Prompt(id="who", question=question, answers=("Lavrov",), supporting_article_ids=("moscow",), type="person"),
         Prompt(id="euro", question="Wie won het songfestival?", answerable=False, type="unanswerable"),

@@ -18,7 +18,7 @@ from rag.evaluation.prompts import Prompt
 from rag.evaluation.runner import evaluate
 from rag.records import Answer
 
-from .conftest import ARTICLES, CORPUS, PROMPTS, FakeEmbeddings
+from .conftest import ARTICLES, CORPUS, PROMPTS, FakeEmbeddings, make_assistant
 from .test_eval import SEED_PROMPTS, invoke
 
 # ours answers the 3 prompts first, then the baseline does (FakeListChatModel answers in this order)
@@ -56,11 +56,10 @@ def test_baseline_store_is_built_once_and_rebuilt_when_the_corpus_changes(files,
 
 
 def test_baseline_cases_and_metrics_have_the_same_keys_as_ours(files, fake_ingest, fake_embeddings, tmp_path: Path):
-    from rag.answer import Assistant
 
     corpus, _ = files
     _, our_store = fake_ingest([Article(**a) for a in ARTICLES])
-    bot = Assistant(store=our_store, embeddings=fake_embeddings, llm=None, k=2, min_relevance=0.0)
+    bot = make_assistant(store=our_store, embeddings=fake_embeddings, llm=None, k=2, min_relevance=0.0)
     ours = evaluate(_prompts(), store=our_store, assistant=bot, k=5, progress=False)
     pipeline = TutorialPipeline(open_store(tmp_path / "b", [corpus], fake_embeddings, progress=False),
                                 FakeListChatModel(responses=THEIRS))  # fmt: skip

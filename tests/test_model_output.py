@@ -19,7 +19,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rag.answer import Assistant
 from rag.records import Answer
 
-from .conftest import QUESTION
+from .conftest import QUESTION, make_assistant
 from .test_answer import ARTICLES as ANSWER_ARTICLES
 
 ARTICLES = [a for a in ANSWER_ARTICLES if a.id == "moscow"]
@@ -56,7 +56,7 @@ def make_bot(fake_ingest, fake_embeddings):
 
     def _make(reply: str, focus_margin: float | None) -> Assistant:
         # the same reply to a second attempt too (a failed check asks once more when focus_margin is set)
-        return Assistant(
+        return make_assistant(
             store=store, embeddings=fake_embeddings, llm=Says(text=reply), k=1, min_relevance=0.0, min_support=0.2,
             focus_margin=focus_margin,
         )  # fmt: skip

@@ -20,6 +20,8 @@ from ui.ratelimit import PRUNE_EVERY, TokenBuckets
 from ui.server import create_app
 from ui.settings import Settings
 
+from .conftest import make_assistant
+
 
 class Clock:
     def __init__(self) -> None:
@@ -71,7 +73,7 @@ def limited(fake_ingest, fake_embeddings, tmp_path):
     from .test_api import ARTICLES
 
     store = fake_ingest(ARTICLES)[1]
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2)
     settings = Settings(home=tmp_path / "home", rate_limit="3/minute", widget_origins=["http://news.example"])
     return create_app(settings, bot, ui=False)
 
@@ -112,7 +114,7 @@ def test_cors_preflights_are_not_counted(limited):
 def test_off_means_no_limit(fake_ingest, fake_embeddings, tmp_path):
     from .test_api import ARTICLES
 
-    bot = Assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None)
+    bot = make_assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None)
     client = TestClient(create_app(Settings(home=tmp_path / "home", rate_limit="off"), bot, ui=False))
     assert all(client.get("/api/articles/moscow").status_code == 200 for _ in range(50))
 
@@ -124,7 +126,7 @@ def test_off_means_no_limit(fake_ingest, fake_embeddings, tmp_path):
 def limited_chat(fake_ingest, fake_embeddings, tmp_path):
     from .test_api import ARTICLES
 
-    bot = Assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None, min_relevance=0.0)
+    bot = make_assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None, min_relevance=0.0)
     settings = Settings(home=tmp_path / "home", rate_limit="3/minute", max_request_kb=4)
     return create_app(settings, bot, ui=True)
 
@@ -208,7 +210,7 @@ def served(monkeypatch, bot: Assistant, settings: Settings) -> Iterator[str]:
 def test_forwarded_for_is_believed_only_from_the_trusted_proxies(monkeypatch, fake_ingest, fake_embeddings, tmp_path):
     from .test_api import ARTICLES
 
-    bot = Assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None)
+    bot = make_assistant(store=fake_ingest(ARTICLES)[1], embeddings=fake_embeddings, llm=None)
     settings = Settings(home=tmp_path / "home", rate_limit="3/minute")  # trusting no proxy by default
 
     def statuses(url: str, forwarded_for: list[str]) -> list[int]:

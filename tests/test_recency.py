@@ -10,9 +10,10 @@ from dataclasses import replace
 import pytest
 
 from index.records import Article, Hit
-from rag.answer import Assistant
 from rag.recency import as_of, conflicting_report, newest_first, quantities, with_conflict
 from rag.records import Source
+
+from .conftest import make_assistant
 
 
 def hit(n: int, score: float, date: str | None) -> Hit:
@@ -73,7 +74,7 @@ ARTICLES = [
 
 def test_a_question_for_the_latest_figure_reads_the_newest_report_first_and_says_as_of(fake_ingest, fake_embeddings):
     store = fake_ingest(ARTICLES)[1]
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2, k=1)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2, k=1)
     latest = bot.ask("Hoeveel mensen zijn er nu geëvacueerd bij de overstroming in Maasbracht?")
     assert not latest.refused
     assert [c.article_id for c in latest.citations] == ["new"]

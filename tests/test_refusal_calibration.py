@@ -18,7 +18,7 @@ from rag.citations import _keys, combined_score
 from rag.language import detect_language
 from rag.scoring import embedding_scorer
 
-from .conftest import CORPUS
+from .conftest import CORPUS, setting_default
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +62,7 @@ def test_relevance_threshold_separates_the_seed_questions(store):
     verdicts = {}
     for q in ANSWERABLE + UNANSWERABLE:
         dense = store.dense(q, 5)
-        verdicts[q] = refusal.relevant(dense, detect_language(q), question=q)
+        verdicts[q] = refusal.relevant(dense, detect_language(q), setting_default("min_relevance"), q)
         print(f"{max(h.score for h in dense):.3f} {'pass' if verdicts[q] else 'refuse'}  {q}")
     assert all(verdicts[q] for q in ANSWERABLE)
     assert not any(verdicts[q] for q in UNANSWERABLE)
@@ -104,8 +104,8 @@ def test_support_threshold_separates_stated_from_unrelated_claims(real_embedding
         scores = score(claim, SENTENCES)
         print(f"{max(scores):.3f} supported    {claim}")
         assert max(scores) == scores[index]
-        assert scores[index] >= refusal.MIN_SUPPORT
+        assert scores[index] >= setting_default("min_support")
     for claim in UNSUPPORTED:
         best = max(score(claim, SENTENCES))
         print(f"{best:.3f} unsupported  {claim}")
-        assert best < refusal.MIN_SUPPORT
+        assert best < setting_default("min_support")

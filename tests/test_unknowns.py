@@ -10,6 +10,8 @@ from index.records import Hit
 from rag.records import Source
 from rag.unknowns import says_unknown, unknown_detail
 
+from .conftest import make_assistant
+
 
 @pytest.mark.parametrize(
     "sentence",
@@ -71,7 +73,6 @@ def test_the_assistant_refuses_before_asking_the_model(fake_ingest, fake_embeddi
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
     from index.records import Article
-    from rag.answer import Assistant
 
     article = Article(
         id="coach",
@@ -83,7 +84,7 @@ def test_the_assistant_refuses_before_asking_the_model(fake_ingest, fake_embeddi
     _, store = fake_ingest([article])
     # a model that would invent a name: it is never asked
     llm = GenericFakeChatModel(messages=iter(["Jan Jansen wordt de nieuwe trainer [1]."]))
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=-1.0, focus_margin=None)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=-1.0, focus_margin=None)
     answer = bot.ask("Wie wordt de nieuwe trainer?")
     assert answer.refused and answer.refusal["gate"] == "unknown"
     assert answer.refusal["evidence"]["sentence"] == "De naam van de trainer is nog niet bekend."

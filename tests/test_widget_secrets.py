@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from rag.answer import Assistant
 from ui.server import create_app
 from ui.settings import Settings
+
+from .conftest import make_assistant
 
 SENTINEL = "sk-newsrag-SENTINEL-7f3a9c"
 PAGES = [
@@ -28,7 +29,7 @@ def test_widget_pages_carry_no_secrets(monkeypatch, fake_ingest, fake_embeddings
     settings = Settings()
     assert settings.openai_api_key == SENTINEL  # the server really has the secret
     store = fake_ingest([])[1]
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None)
     client = TestClient(create_app(settings, bot, ui=False))
     for path in PAGES:
         response = client.get(path)

@@ -16,20 +16,18 @@ from rag.answer import Assistant
 from ui.feedback import FeedbackLog
 from ui.gate import AnswerGate
 
-DEFAULT_MAX_PENDING = 8
-
 
 @dataclass
 class Runtime:
     build: Callable[[], Assistant]
     feedback: FeedbackLog
-    gate: AnswerGate = field(default_factory=lambda: AnswerGate(DEFAULT_MAX_PENDING))
+    gate: AnswerGate  # its bound is the max_pending setting
     _bot: Assistant | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def with_assistant(cls, bot: Assistant, feedback: FeedbackLog, gate: AnswerGate | None = None) -> Runtime:
-        return cls(build=lambda: bot, feedback=feedback, gate=gate or AnswerGate(DEFAULT_MAX_PENDING), _bot=bot)
+    def with_assistant(cls, bot: Assistant, feedback: FeedbackLog, gate: AnswerGate) -> Runtime:
+        return cls(build=lambda: bot, feedback=feedback, gate=gate, _bot=bot)
 
     def assistant(self) -> Assistant:
         """The Assistant, built on first call (blocking: loads models; call it off the event loop)."""

@@ -84,13 +84,20 @@ def assistant(settings: Settings, backend: str | None = None) -> Assistant:
         store=store(settings, embeddings),
         embeddings=embeddings,
         llm=chat_model(settings, backend),
-        k=settings.retrieve_k,
-        budget_chars=settings.context_chars,
-        focus_margin=settings.focus_margin,
-        min_relevance=settings.min_relevance,
-        min_support=settings.min_support,
-        max_question_chars=settings.max_question_chars,
+        **answer_options(settings),
     )
+
+
+def answer_options(settings: Settings) -> dict[str, Any]:
+    """The `Assistant`'s answer settings, by its field names."""
+    return {
+        "k": settings.retrieve_k,
+        "budget_chars": settings.context_chars,
+        "focus_margin": settings.focus_margin,
+        "min_relevance": settings.min_relevance,
+        "min_support": settings.min_support,
+        "max_question_chars": settings.max_question_chars,
+    }
 
 
 def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:
