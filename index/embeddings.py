@@ -18,14 +18,13 @@ from langchain_core.embeddings import Embeddings
 
 from index.encoder_choice import EmbedBackend, read_record
 from index.errors import ModelError
-from index.models import E5_DEFAULT, resolve_embed_model
+from index.models import E5_DEFAULT, E5_PROMPTS, resolve_embed_model
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
-E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 BACKENDS: tuple[EmbedBackend, ...] = get_args(EmbedBackend)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from index.cpu import cpu_flags, cpu_model
-from index.models import E5_DEFAULT, MARKER
+from index.models import E5_DEFAULT, E5_PROMPTS, MARKER
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def passages_per_second(model: Any, passages: list[str], batch_size: int, runs: 
     def encode() -> None:
         model.encode(
             passages,
-            prompt="passage: ",
+            prompt=E5_PROMPTS["document"],
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

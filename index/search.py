@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Literal
+from typing import Literal, get_args
 
 from index.records import Hit
 from index.store import HybridStore
 
 Mode = Literal["hybrid", "dense", "bm25"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+MODES: tuple[Mode, ...] = get_args(Mode)
 RRF_K = 60
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from index.models import E5_PROMPTS
 from index.records import Article
 from rag.bench.setup import BenchSetup
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 REFERENCE_CHUNK_SIZE = 1000
 REFERENCE_CHUNK_OVERLAP = 200
-WARM_UP = ["passage: warm-up"]
+WARM_UP = [E5_PROMPTS["document"] + "warm-up"]
 
 
 def load_corpus(corpus: Path, max_bytes: int) -> tuple[list[Article], int]:
