@@ -160,3 +160,27 @@ def test_get_article_returns_its_fields_and_text(make_runtime):
 
 def test_an_unknown_article_is_an_error_naming_the_id(make_runtime):
     assert error(call(make_runtime(), "get_article", id="nope")) == "id: no article with id 'nope'."
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}},
+}
+MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+def test_the_server_mounts_the_endpoint_at_mcp_for_its_own_host_only(store, fake_embeddings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0)
+    app = create_app(Settings(home=tmp_path / "home", host="127.0.0.1"), bot, ui=False)
+    with TestClient(app, base_url="http://127.0.0.1:7860") as client:  # the lifespan runs the MCP sessions
+        ok = client.post("/mcp", json=INITIALIZE, headers=MCP_HEADERS)
+        assert ok.status_code == 200, ok.text
+        assert ok.headers["mcp-session-id"] and '"serverInfo"' in ok.text
+        rebound = client.post("/mcp", json=INITIALIZE, headers={**MCP_HEADERS, "host": "attacker.example"})
+        assert rebound.status_code == 421 and "Invalid Host header" in rebound.text
