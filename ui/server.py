@@ -1,5 +1,5 @@
-"""The one FastAPI app behind `newsrag serve`: the HTTP API, the widget, /healthz, and the Gradio chat
-mounted at `/`.
+"""The one FastAPI app behind `newsrag serve`: the HTTP API, the widget, /healthz, the MCP tools at `/mcp`
+(`ui.mcp`) and the Gradio chat mounted at `/`.
 
 `create_app(settings, assistant=None)` builds it; an injected Assistant (tests) is used as is, otherwise
 one is built from the settings at startup, off the event loop. Nothing is built or loaded at import.
