@@ -1,5 +1,5 @@
-"""The one FastAPI app behind `newsrag serve`: the HTTP API, the widget, /healthz, and the Gradio chat
-mounted at `/`.
+"""The one FastAPI app behind `newsrag serve`: the HTTP API, the widget, /healthz, the MCP tools at `/mcp`
+(`ui.mcp`) and the Gradio chat mounted at `/`.
 
 `create_app(settings, assistant=None)` builds it; an injected Assistant (tests) is used as is, otherwise
 one is built from the settings at startup, off the event loop. Nothing is built or loaded at import.
@@ -20,8 +20,7 @@ from rag.answer import Assistant
 from rag.errors import InputError
 from ui.api import api_router
 from ui.disconnect import ClientGone
-from ui.feedback import FILENAME, FeedbackLog
-from ui.gate import AnswerGate, Busy
+from ui.gate import Busy
 from ui.middleware import BodyLimit, FrameAncestors
 from ui.ratelimit import RateLimit, TokenBuckets
 from ui.runtime import Runtime
@@ -73,21 +72,17 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
 
     from fastapi.concurrency import run_in_threadpool
 
-    feedback = FeedbackLog(settings.home / FILENAME, max_bytes=int(settings.feedback_max_mb * 1024 * 1024))
-    gate = AnswerGate(settings.max_pending)
-    if assistant is not None:
-        runtime = Runtime.with_assistant(assistant, feedback, gate)
-    else:
-        from ui.wiring import assistant as build_assistant
+    from ui import mcp, wiring
 
-        runtime = Runtime(build=lambda: build_assistant(settings), feedback=feedback, gate=gate)
+    runtime = wiring.runtime(settings, assistant)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # load the models and evaluate the fixed system prompt before the first request
         await run_in_threadpool(lambda: runtime.assistant().warm_up())
         log.info("newsrag ready: %d articles, LLM backend %s", runtime.count_articles(), settings.llm)
-        yield
+        async with mcp_sessions():
+            yield
 
     app = FastAPI(
         title="newsrag",
@@ -102,6 +97,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
     app.include_router(api_router(runtime))
     app.include_router(widget_router())
     app.mount(ASSETS_PATH, widget_assets(), name="widget-assets")
+    mcp_sessions = mcp.mount(app, runtime, settings.host)  # MCP over streamable HTTP at /mcp
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:
@@ -157,7 +153,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     # configured proxies are believed; none by default.
     proxies = list(settings.trusted_proxies)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings.model_copy(update={"host": host, "port": port})),  # the MCP endpoint checks Host
         host=host,
         port=port,
         log_level="info",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rag.answer import Assistant
     from rag.bench.setup import BenchSetup
     from rag.llms import ChatConfig
+    from ui.runtime import Runtime
 
 R = TypeVar("R", bound="DataclassInstance")
 
@@ -98,6 +99,20 @@ def answer_options(settings: Settings) -> dict[str, Any]:
         "min_support": settings.min_support,
         "max_question_chars": settings.max_question_chars,
     }
+
+
+def runtime(settings: Settings, bot: Assistant | None = None) -> Runtime:
+    """What the server and `newsrag mcp` answer from: the Assistant (`bot`, or one built from `settings` at
+    first use), the answer gate of `max_pending` and the feedback log in the data directory."""
+    from ui.feedback import FILENAME, FeedbackLog
+    from ui.gate import AnswerGate
+    from ui.runtime import Runtime
+
+    feedback = FeedbackLog(settings.home / FILENAME, max_bytes=int(settings.feedback_max_mb * 1024 * 1024))
+    gate = AnswerGate(settings.max_pending)
+    if bot is not None:
+        return Runtime.with_assistant(bot, feedback, gate)
+    return Runtime(build=lambda: assistant(settings), feedback=feedback, gate=gate)
 
 
 def corpus_settings(settings: Settings, paths: Sequence[Path]) -> Settings:

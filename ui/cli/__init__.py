@@ -1,6 +1,6 @@
 """The `newsrag` command: one click group and `main`; each command group lives in a module of its own here.
 
-`index` (ingest, search, stats), `answer` (ask), `evaluate` (eval), `bench`, `serve` and `prepare`. The group
+`index` (ingest, search, stats), `answer` (ask), `evaluate` (eval), `bench`, `serve`, `mcp` and `prepare`. The group
 reads `Settings` once and hands it to the commands, which turn it into objects with `ui.wiring`.
 """
 
@@ -17,6 +17,7 @@ from ui.cli.answer import ask
 from ui.cli.bench import bench
 from ui.cli.evaluate import eval_command
 from ui.cli.index import ingest, search, stats
+from ui.cli.mcp import mcp_command
 from ui.cli.prepare import prepare
 from ui.cli.serve import serve
 from ui.settings import Settings
@@ -53,7 +54,7 @@ def cli(ctx: click.Context, home: Path | None, verbose: int) -> None:
     ctx.obj = Settings(home=home) if home else Settings()
 
 
-for command in (ingest, search, stats, ask, eval_command, bench, prepare, serve):
+for command in (ingest, search, stats, ask, eval_command, bench, prepare, serve, mcp_command):
     cli.add_command(command)
 
 
