@@ -12,7 +12,6 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from mcp import Client
 
-from rag.answer import Assistant
 from rag.retrieval import retrieve
 from ui.gate import AnswerGate
 from ui.mcp import mcp_server
@@ -21,7 +20,7 @@ from ui.schemas import ARTICLE_FIELDS
 from ui.settings import Settings
 from ui.wiring import runtime
 
-from .conftest import CHEESE, MOSCOW, QUESTION
+from .conftest import CHEESE, MOSCOW, QUESTION, make_assistant
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def store(fake_ingest):
 def make_runtime(store, fake_embeddings, tmp_path):
     def _make(*replies: str, **kw: Any) -> Runtime:
         llm = GenericFakeChatModel(messages=iter(replies)) if replies else None
-        bot = Assistant(store=store, embeddings=fake_embeddings, llm=llm, min_relevance=0.0, min_support=0.2, k=2)
+        bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, min_relevance=0.0, min_support=0.2, k=2)
         return runtime(Settings(home=tmp_path / "home", **kw), bot)
 
     return _make
@@ -176,7 +175,7 @@ def test_the_server_mounts_the_endpoint_at_mcp_for_its_own_host_only(store, fake
 
     from ui.server import create_app
 
-    bot = Assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0)
     app = create_app(Settings(home=tmp_path / "home", host="127.0.0.1"), bot, ui=False)
     with TestClient(app, base_url="http://127.0.0.1:7860") as client:  # the lifespan runs the MCP sessions
         ok = client.post("/mcp", json=INITIALIZE, headers=MCP_HEADERS)
