@@ -122,7 +122,10 @@ def _without_sources(text: str) -> str:
 def reply_text(answer: Answer) -> str:
     """The answer with its sources listed at the end (a refusal: with the closest articles)."""
     if answer.refused:
-        lines = [f"- {_reference(a['title'], a.get('source'), a.get('date'), a.get('url'))}" for a in answer.closest]
+        closest = [
+            (a.get("title") or a["article_id"], a.get("source"), a.get("date"), a.get("url")) for a in answer.closest
+        ]
+        lines = [f"- {_reference(*article)}" for article in closest]
         return f"{answer.answer}\n\n{answer.closest_label}\n" + "\n".join(lines) if lines else answer.answer
     cited = {c.n: _reference(c.title, c.source, c.date, c.url) for c in answer.citations}
     if not cited:
