@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from index.errors import NewsragError
 from rag.answer import Turn
 from rag.errors import InputError, QuestionTooLong
 from rag.records import Answer
+from rag.retrieval import Filters
 from ui.disconnect import until_disconnected
 from ui.runtime import Runtime
 from ui.schemas import ARTICLE_FIELDS, AnswerOut, ArticleOut, AskIn, BusyOut, ErrorOut, FeedbackIn
@@ -51,20 +52,26 @@ A refusal arrives as an `answer` event with `refused: true` and the closest arti
 """
 
 
-async def _answer_events(runtime: Runtime, body: AskIn) -> AsyncGenerator[str | Answer, None]:
-    """The Assistant's events for `body` (`ui.streaming.stream_answer`, not started yet). 413 at once for an
-    oversized question (the Assistant's own check); everything else the Assistant validates while answering
-    (422)."""
+async def answer_events(
+    runtime: Runtime, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+) -> AsyncGenerator[str | Answer, None]:
+    """The Assistant's events (`ui.streaming.stream_answer`, not started yet, behind the answer gate). 413 at
+    once for an oversized question (the Assistant's own check); everything else the Assistant validates
+    while answering (422). Shared with the OpenAI-compatible routes (`ui.openai_api`)."""
     bot = await run_in_threadpool(runtime.assistant)
     try:
-        bot.validate(body.question)
+        bot.validate(question)
     except QuestionTooLong as exc:
         raise HTTPException(413, str(exc)) from exc
     except InputError:
         pass
+    return stream_answer(bot, question, history, filters, runtime.gate)
+
+
+async def _answer_events(runtime: Runtime, body: AskIn) -> AsyncGenerator[str | Answer, None]:
     history: list[Turn] = [(t.role, t.content) for t in body.history]
     filters = body.filters.to_filters() if body.filters else None
-    return stream_answer(bot, body.question, history, filters, runtime.gate)
+    return await answer_events(runtime, body.question, history, filters)
 
 
 def api_router(runtime: Runtime) -> APIRouter:
@@ -75,7 +82,7 @@ def api_router(runtime: Runtime) -> APIRouter:
         """Answer a question from the articles, with citations; the same JSON as `newsrag ask --json`."""
         events = await _answer_events(runtime, body)
         try:
-            answer = await until_disconnected(request, _final(events))
+            answer = await until_disconnected(request, final_answer(events))
         finally:
             await events.aclose()
         return answer.as_dict()
@@ -115,7 +122,8 @@ def api_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-async def _final(events: AsyncGenerator[str | Answer, None]) -> Answer:
+async def final_answer(events: AsyncGenerator[str | Answer, None]) -> Answer:
+    """The last event, the `Answer` (the deltas before it are dropped)."""
     answer = None
     async for event in events:
         if isinstance(event, Answer):

@@ -1,6 +1,7 @@
-"""Two small ASGI middlewares: a request body limit (413) and CSP `frame-ancestors`; and `guarded`, which
-requests the body limit and the rate limit (`ui.ratelimit`) apply to, with `Guarded`, the base both build on,
-and `send_json`, the error response both send.
+"""Small ASGI middlewares: a request body limit (413), an optional bearer token (401) for the APIs and CSP
+`frame-ancestors`; and `guarded`, which requests the body limit and the rate limit (`ui.ratelimit`) apply to,
+with `Guarded`, the base they build on, and `send_json`, the error response they send (in OpenAI's shape
+under /v1/, `ui.openai_errors`).
 
 `FrameAncestors` lets only the allowed host origins frame the widget page, and only this server frame
 anything else. CORS for the same origins is Starlette's `CORSMiddleware` (see `ui.server`).
@@ -9,22 +10,26 @@ anything else. CORS for the same origins is Starlette's `CORSMiddleware` (see `u
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ui.openai_errors import V1_PREFIX, is_openai, openai_error, openai_status
+
 API_PREFIX = "/api/"
+API_PREFIXES = (API_PREFIX, V1_PREFIX)  # the newsrag API and the OpenAI-compatible one (`ui.openai_api`)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def guarded(scope: Scope) -> bool:
-    """Whether a request may run the model or write to disk: all of `/api/`, and every request with an
+    """Whether a request may run the model or write to disk: all of `/api/` and `/v1/`, and every request with an
     unsafe method anywhere else. The latter is the Gradio chat (`/gradio_api/queue/join` runs questions and
     feedback clicks, `/gradio_api/upload` writes files, ...) and whatever a later Gradio adds; its GETs
     (page, assets, the event stream of an already admitted question) only read."""
     if scope["type"] != "http":
         return False
-    return scope["path"].startswith(API_PREFIX) or scope["method"] not in SAFE_METHODS
+    return scope["path"].startswith(API_PREFIXES) or scope["method"] not in SAFE_METHODS
 
 
 class Guarded:
@@ -44,8 +49,12 @@ class Guarded:
         raise NotImplementedError
 
 
-async def send_json(send: Send, status: int, content: dict, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
-    """A whole JSON response, sent from a middleware (before any app answered)."""
+async def send_json(
+    scope: Scope, send: Send, status: int, content: dict, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """A whole JSON response, sent from a middleware (before any app answered); OpenAI's shape under /v1/."""
+    if is_openai(scope["path"]):
+        content, status = openai_error(status, content), openai_status(status)
     payload = json.dumps(content).encode()
     start = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *headers]
     await send({"type": "http.response.start", "status": status, "headers": start})
@@ -64,7 +73,7 @@ class BodyLimit(Guarded):
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"").decode() or "0"
         if not length.isdigit() or int(length) > self.max_bytes:
-            await self._too_large(send)
+            await self._too_large(scope, send)
             return
         body, more = b"", True  # read it all (at most max_bytes + one chunk), then replay it
         while more:
@@ -74,7 +83,7 @@ class BodyLimit(Guarded):
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, send)
                 return
         replayed = False
 
@@ -87,9 +96,34 @@ class BodyLimit(Guarded):
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send) -> None:
         detail = f"The request body is larger than {self.max_bytes // 1024} KB (NEWSRAG_MAX_REQUEST_KB)."
-        await send_json(send, 413, {"detail": detail})
+        await send_json(scope, send, 413, {"detail": detail})
+
+
+def api_path(scope: Scope) -> bool:
+    """Whether a request is for one of the APIs (`/api/`, `/v1/`), the routes `BearerToken` protects."""
+    return scope["type"] == "http" and scope["path"].startswith(API_PREFIXES)
+
+
+class BearerToken(Guarded):
+    """Requests `applies(scope)` selects (the APIs) need `Authorization: Bearer <token>`, else 401.
+
+    The chat UI at `/` and the widget page are not covered (the widget's own calls to /api/ carry no token)."""
+
+    def __init__(self, app: ASGIApp, token: str, applies: Callable[[Scope], bool] = api_path) -> None:
+        super().__init__(app, applies)
+        self.expected = f"Bearer {token}".encode()
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        if secrets.compare_digest(given, self.expected):
+            await self.app(scope, receive, send)
+            return
+        detail = "Missing bearer token: send 'Authorization: Bearer <token>' (NEWSRAG_API_TOKEN)."
+        if given:
+            detail = "Invalid bearer token in the Authorization header (NEWSRAG_API_TOKEN)."
+        await send_json(scope, send, 401, {"detail": detail}, [(b"www-authenticate", b"Bearer")])
 
 
 def frame_ancestors(origins: Sequence[str]) -> str:

@@ -77,4 +77,4 @@ class RateLimit(Guarded):
             "reason": "rate_limited",
             "retry_after": retry_after,
         }
-        await send_json(send, 429, content, [(b"retry-after", str(retry_after).encode())])
+        await send_json(scope, send, 429, content, [(b"retry-after", str(retry_after).encode())])

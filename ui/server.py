@@ -1,5 +1,5 @@
-"""The one FastAPI app behind `newsrag serve`: the HTTP API, the widget, /healthz, the MCP tools at `/mcp`
-(`ui.mcp`) and the Gradio chat mounted at `/`.
+"""The one FastAPI app behind `newsrag serve`: the HTTP API, the OpenAI-compatible API (/v1), the widget,
+/healthz, the MCP tools at `/mcp` (`ui.mcp`) and the Gradio chat mounted at `/`.
 
 `create_app(settings, assistant=None)` builds it; an injected Assistant (tests) is used as is, otherwise
 one is built from the settings at startup, off the event loop. Nothing is built or loaded at import.
@@ -8,11 +8,14 @@ one is built from the settings at startup, off the event loop. Nothing is built 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from index.errors import NewsragError, StoreError
@@ -21,7 +24,9 @@ from rag.errors import InputError
 from ui.api import api_router
 from ui.disconnect import ClientGone
 from ui.gate import Busy
-from ui.middleware import BodyLimit, FrameAncestors
+from ui.middleware import BearerToken, BodyLimit, FrameAncestors
+from ui.openai_api import openai_router
+from ui.openai_errors import is_openai, openai_error, openai_status
 from ui.ratelimit import RateLimit, TokenBuckets
 from ui.runtime import Runtime
 from ui.settings import Settings
@@ -38,18 +43,33 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "Invalid request."
 
 
+def _reply(request: Request, status: int, body: dict, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """An error response: `body` as is, or in OpenAI's shape for the OpenAI-compatible routes (/v1/)."""
+    if is_openai(request.url.path):
+        return JSONResponse(openai_error(status, body), status_code=openai_status(status), headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # without each error's input: the client sent it, and it may hold text JSON cannot encode ("\ud800")
         errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
         body = {"detail": _validation_message(exc), "errors": jsonable_encoder(errors)}
-        return JSONResponse(body, status_code=422)
+        if is_openai(request.url.path) and errors:
+            body["param"] = ".".join(str(p) for p in errors[0].get("loc", ()) if p != "body") or None
+        return _reply(request, 422, body)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if is_openai(request.url.path):
+            return _reply(request, exc.status_code, {"detail": exc.detail}, exc.headers)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy) -> JSONResponse:
         body = {"detail": str(exc), "reason": "busy", "retry_after": exc.retry_after}
-        return JSONResponse(body, status_code=429, headers={"retry-after": str(exc.retry_after)})
+        return _reply(request, 429, body, headers={"retry-after": str(exc.retry_after)})
 
     @app.exception_handler(ClientGone)
     async def gone(request: Request, exc: ClientGone) -> Response:
@@ -57,13 +77,13 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return _reply(request, 422, {"detail": str(exc)})
 
     @app.exception_handler(NewsragError)
     async def failed(request: Request, exc: NewsragError) -> JSONResponse:
         log.error("request failed: %s", exc)
         status = 503 if isinstance(exc, StoreError) else 500
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return _reply(request, status, {"detail": str(exc)})
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bool = True) -> FastAPI:
@@ -95,6 +115,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
     app.state.runtime = runtime
     _error_handlers(app)
     app.include_router(api_router(runtime))
+    app.include_router(openai_router(runtime))
     app.include_router(widget_router())
     app.mount(ASSETS_PATH, widget_assets(), name="widget-assets")
     mcp_sessions = mcp.mount(app, runtime, settings.host)  # MCP over streamable HTTP at /mcp
@@ -106,10 +127,13 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         return {"status": "ok", "articles": articles}
 
     # Middleware: the last added runs first. CORS answers preflights before the rate limit counts them,
-    # and the rate limit turns a client away before the body limit reads its body. Both cover the API and
-    # the chat's Gradio routes alike (`ui.middleware.guarded`), from one bucket per client.
+    # the rate limit turns a client away before the token is checked (no unlimited guessing), and both
+    # before the body limit reads its body. The limits cover both APIs (/api/, /v1/) and the chat's Gradio
+    # routes alike (`ui.middleware.guarded`), from one bucket per client; the token only the APIs.
     app.add_middleware(FrameAncestors, origins=settings.widget_origins, framed_paths=[WIDGET_PATH])
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
+    if settings.api_token is not None:
+        app.add_middleware(BearerToken, token=settings.api_token.get_secret_value())
     if (rate := settings.rate()) is not None:
         app.add_middleware(RateLimit, buckets=TokenBuckets(*rate))
     if settings.widget_origins:
@@ -117,7 +141,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
             CORSMiddleware,
             allow_origins=settings.widget_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type"],
+            allow_headers=["content-type", "authorization"],
             expose_headers=["retry-after"],  # so a page's script can read when to try again after a 429
             max_age=600,
         )

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.encoder_choice import EmbedBackend
@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     rate_limit: str = Field(
         "30/minute",
         description=(
-            "Requests to /api/* per client IP, as COUNT/second|minute|hour|day (a token bucket: bursts up "
+            "Requests to /api/* and /v1/* per client IP, as COUNT/second|minute|hour|day (a token bucket: bursts up "
             "to COUNT); past it 429 with Retry-After. 'off' disables it."
         ),
     )
@@ -168,6 +168,13 @@ class Settings(BaseSettings):
             "X-Forwarded-For and X-Forwarded-Proto headers are believed, so the rate limit keys on the client "
             "behind them; '*' trusts every peer. Unset: no proxy is trusted and the connection's address is "
             "the client (a client can then not pick its own rate-limit key)."
+        ),
+    )
+    api_token: SecretStr | None = Field(
+        None,
+        description=(
+            "When set, every request to /api/* and /v1/* must send 'Authorization: Bearer <token>' (else 401); "
+            "the chat UI at / and the widget are not covered (the widget sends no token). Unset: no token."
         ),
     )
     feedback_max_mb: float = Field(
