@@ -81,6 +81,17 @@ class Settings(BaseSettings):
         250, ge=32, description="Chunk size limit in embedding-model tokens (chunks are packed up to it)."
     )
 
+    # --- web sources (feeds, sitemaps, pages)
+    fetch_timeout_s: float = Field(20.0, gt=0, description="Timeout of one web request, in seconds.")
+    fetch_delay_s: float = Field(
+        1.0, ge=0, description="Pause between requests to one host, in seconds (a longer robots.txt Crawl-delay wins)."
+    )
+    fetch_per_host: int = Field(2, ge=1, le=16, description="Requests in flight at once to one host.")
+    fetch_max_mb: float = Field(10.0, gt=0, description="Web pages larger than this are rejected (streamed, cut).")
+    fetch_retries: int = Field(
+        2, ge=0, le=10, description="Retries of a web request after a timeout, 429 or 5xx, with back-off."
+    )
+
     # --- answering (rag)
     llm: Backend = Field("local", description="LLM backend: local (llama.cpp), openai, ollama or extractive (no LLM).")
     llm_model_path: Path | None = Field(

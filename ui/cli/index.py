@@ -10,53 +10,147 @@ import click
 
 from ui.settings import Settings
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_every(value: str) -> float:
+    """`15m`, `90s`, `1h`, `2d` (or plain seconds) as seconds; ValueError naming the value."""
+    text = value.strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise ValueError(f"expected a duration like 15m, 90s or 1h, got {value!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"expected a positive duration, got {value!r}")
+    return seconds
+
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--prune", is_flag=True, help="Remove stored articles that are no longer in PATHS.")
+@click.argument("sources", nargs=-1)
+@click.option(
+    "--urls",
+    "url_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file listing feed, sitemap or page URLs, one per line (# comments).",
+)
+@click.option("--prune", is_flag=True, help="Remove stored articles that are no longer in the sources.")
 @click.option("--strict", is_flag=True, help="Any bad input item is fatal; nothing is ingested.")
 @click.option("--rebuild", is_flag=True, help="Drop the store and build it anew (after a model change).")
+@click.option("--watch", is_flag=True, help="Ingest again every --every until stopped (Ctrl-C).")
+@click.option("--every", default="15m", show_default=True, help="Pause between --watch runs: 90s, 15m, 1h.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def ingest(
-    settings: Settings, paths: tuple[Path, ...], prune: bool, strict: bool, rebuild: bool, as_json: bool
+    settings: Settings,
+    sources: tuple[str, ...],
+    url_files: tuple[Path, ...],
+    prune: bool,
+    strict: bool,
+    rebuild: bool,
+    watch: bool,
+    every: str,
+    as_json: bool,
 ) -> None:
-    """Ingest articles (files or folders; default: the corpus/ folder) idempotently.
+    """Ingest articles idempotently from files, folders (default: the corpus/ folder) and URLs.
+
+    A URL may be an RSS or Atom feed, a sitemap or an article page; re-runs fetch conditionally and embed
+    only new or changed articles.
 
     \b
     Example:
       newsrag ingest corpus/ --prune
       newsrag ingest archive/articles.jsonl --json
+      newsrag ingest https://example.org/feed.xml --urls urls.txt
+      newsrag ingest --watch https://example.org/feed.xml --every 15m
     """
+    import time
+
     from index.chunking import hf_token_starts
-    from index.ingest import ingest as run_ingest
     from index.ingest import record_manager
-    from index.loaders import load_articles
+    from index.web import is_url, read_url_list
     from ui import wiring
 
-    sources = list(paths) or [settings.corpus]
-    for p in sources:
+    urls = [s for s in sources if is_url(s)]
+    paths = [Path(s) for s in sources if not is_url(s)]
+    for f in url_files:
+        try:
+            urls += read_url_list(f)
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise click.BadParameter(str(e), param_hint="--urls") from None
+    if not sources and not url_files:
+        paths = [settings.corpus]
+    for p in paths:
         if not p.exists():
-            raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
+            raise click.BadParameter(
+                f"{p} does not exist (a URL starts with http:// or https://)", param_hint="SOURCES"
+            )
+    try:
+        pause = parse_every(every)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--every") from None
     embeddings = wiring.embedder(settings)
     store = wiring.store(settings, embeddings, rebuild=rebuild)
-    report = run_ingest(
-        load_articles(sources, max_bytes=int(settings.max_file_mb * 2**20)),
-        store,
-        record_manager(settings.home, store),
-        token_starts=hf_token_starts(embeddings.tokenizer),
-        max_tokens=settings.chunk_max_tokens,
-        prune=prune,
-        strict=strict,
-        batch_chunks=settings.ingest_batch_chunks,
-        progress=not as_json,
-    )
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-        return
-    for error in report.errors:
-        click.echo(f"skipped {error}", err=True)
-    click.echo(report.summary())
+    records = record_manager(settings.home, store)
+    token_starts = hf_token_starts(embeddings.tokenizer)
+    try:
+        while True:
+            report = _ingest_once(settings, store, records, token_starts, paths, urls, prune, strict, as_json)
+            if as_json:
+                click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+            else:
+                for error in report.errors:
+                    click.echo(f"skipped {error}", err=True)
+                click.echo(report.summary())
+            if not watch:
+                return
+            if not as_json:
+                click.echo(f"next run in {every}; Ctrl-C stops", err=True)
+            time.sleep(pause)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+def _ingest_once(
+    settings: Settings,
+    store: Any,
+    records: Any,
+    token_starts: Any,
+    paths: list[Path],
+    urls: list[str],
+    prune: bool,
+    strict: bool,
+    as_json: bool,
+) -> Any:
+    """One ingest of the files and URLs; the URLs' validators are saved once their articles are stored."""
+    from itertools import chain
+
+    from index.fetch import Validators
+    from index.ingest import ingest as run_ingest
+    from index.loaders import load_articles
+    from index.web import load_web
+    from ui import wiring
+
+    validators = Validators(settings.home / "web-validators.json")
+    with wiring.fetcher(settings) as fetcher:
+        items = chain(
+            load_articles(paths, max_bytes=int(settings.max_file_mb * 2**20)) if paths else [],
+            load_web(urls, fetcher, validators, store.catalog.get_article) if urls else [],
+        )
+        report = run_ingest(
+            items,
+            store,
+            records,
+            token_starts=token_starts,
+            max_tokens=settings.chunk_max_tokens,
+            prune=prune,
+            strict=strict,
+            batch_chunks=settings.ingest_batch_chunks,
+            progress=not as_json,
+        )
+    validators.save()
+    return report
 
 
 @click.command()
