@@ -4,7 +4,9 @@ metadata, conditional re-runs, a changed page, one reported error per failure; t
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from index.fetch import Fetcher, Validators
 from index.records import LoadError
 from index.web import article_id, load_web, read_url_list
 from ui.cli import cli
+from ui.settings import Settings
+from ui.sync import Watch
 
 from .newsite import CHANGED, canonical, news_site
 from .servers import NEWSRAG, _env
@@ -125,7 +129,7 @@ def test_url_list_file(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--urls", "urls.txt"], "urls.txt:1: expected an http(s) URL"),
-        (["--every", "soon", "https://example.org/feed.xml"], "expected a duration like 15m"),
+        (["--every", "soon", "https://example.org/feed.xml"], "Expected a duration like 15m"),
         (["nowhere/"], "nowhere does not exist (a URL starts with http:// or https://)"),
     ],
 )
@@ -134,6 +138,36 @@ def test_cli_rejects_bad_sources(tmp_path: Path, args: list[str], message: str) 
     result = CliRunner().invoke(cli, ["ingest", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_server_watch_keeps_a_feed_in_sync(site, open_fake_store, fake_embeddings) -> None:
+    """The background thread of `newsrag serve` with NEWSRAG_WATCH_URLS: a first run at once, stopped cleanly."""
+    settings = Settings(
+        watch_urls=f"{site.base}/atom.xml, {site.base}/sitemap.xml",  # type: ignore[arg-type]  # as from the env
+        watch_every="1h",
+        fetch_timeout_s=0.5,
+        fetch_delay_s=0,
+    )
+    store = open_fake_store()
+    watch = Watch(settings, store, fake_embeddings).start()
+    deadline = time.monotonic() + 60
+    while watch.runs < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    watch.stop()
+    assert watch.runs == 1
+    assert store.catalog.count_articles() == 3
+    assert not watch._thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("watch_every", "soon", "Expected a duration like 15m"), ("watch_urls", "example.org/feed", "http(s) URLs")],
+)
+def test_watch_settings_are_checked(field: str, value: str, message: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Settings(**{field: value})
 
 
 @pytest.mark.slow
@@ -161,3 +195,43 @@ def test_cli_ingests_a_feed_with_the_real_model(site, tmp_path: Path) -> None:
     second = ingest()
     assert (second["articles_unchanged"], second["chunks_embedded"]) == (3, 0)
     assert site.statuses("/news/en-2.html") == [200, 304]
+
+
+@pytest.mark.slow
+def test_cli_watch_runs_until_ctrl_c(site, tmp_path: Path) -> None:
+    """`newsrag ingest --watch URL --every 1s`: runs again and again; Ctrl-C (SIGINT) ends it with exit code 0."""
+    env = _env(tmp_path / "home", NEWSRAG_FETCH_TIMEOUT_S="0.5", NEWSRAG_FETCH_DELAY_S="0")
+    cmd = [NEWSRAG, "ingest", "--watch", f"{site.base}/atom.xml", "--every", "1s"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        summaries: list[str] = []
+        for line in iter(proc.stdout.readline, ""):
+            if " articles: " in line:
+                summaries.append(line)
+            if len(summaries) == 2:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "1 added" in summaries[0] and "1 unchanged" in summaries[1], summaries
+    assert proc.returncode == 0, err
+    assert "stopped" in err
+
+
+@pytest.mark.slow
+def test_serve_ingests_the_watched_feed_in_the_background(site, tmp_path: Path) -> None:
+    """`newsrag serve` with NEWSRAG_WATCH_URLS: the feed's article arrives while the server answers."""
+    import httpx
+
+    from .servers import newsrag_server
+
+    env = {"NEWSRAG_WATCH_URLS": f"{site.base}/atom.xml", "NEWSRAG_FETCH_DELAY_S": "0"}
+    with newsrag_server(tmp_path / "home", llm="extractive", **env) as url:
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{url}/healthz", timeout=10).json()["articles"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert httpx.get(f"{url}/healthz", timeout=10).json()["articles"] == 1
+    assert site.statuses("/news/en-2.html") == [200]

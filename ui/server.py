@@ -87,7 +87,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         # load the models and evaluate the fixed system prompt before the first request
         await run_in_threadpool(lambda: runtime.assistant().warm_up())
         log.info("newsrag ready: %d articles, LLM backend %s", runtime.count_articles(), settings.llm)
+        watch = None
+        if settings.watch_urls:  # feeds kept in sync in a background thread (ui.sync)
+            from ui.sync import Watch
+
+            store = runtime.assistant().store
+            watch = Watch(settings, store, store.embeddings).start()
         yield
+        if watch is not None:
+            watch.stop()
 
     app = FastAPI(
         title="newsrag",

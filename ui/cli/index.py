@@ -10,21 +10,6 @@ import click
 
 from ui.settings import Settings
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_every(value: str) -> float:
-    """`15m`, `90s`, `1h`, `2d` (or plain seconds) as seconds; ValueError naming the value."""
-    text = value.strip().lower()
-    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
-    try:
-        seconds = float(number) * _UNITS[unit]
-    except ValueError:
-        raise ValueError(f"expected a duration like 15m, 90s or 1h, got {value!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"expected a positive duration, got {value!r}")
-    return seconds
-
 
 @click.command()
 @click.argument("sources", nargs=-1)
@@ -71,6 +56,8 @@ def ingest(
     from index.ingest import record_manager
     from index.web import is_url, read_url_list
     from ui import wiring
+    from ui.server_settings import parse_every
+    from ui.sync import ingest_sources
 
     urls = [s for s in sources if is_url(s)]
     paths = [Path(s) for s in sources if not is_url(s)]
@@ -96,7 +83,9 @@ def ingest(
     token_starts = hf_token_starts(embeddings.tokenizer)
     try:
         while True:
-            report = _ingest_once(settings, store, records, token_starts, paths, urls, prune, strict, as_json)
+            report = ingest_sources(
+                settings, store, records, token_starts, paths, urls, prune=prune, strict=strict, progress=not as_json
+            )
             if as_json:
                 click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
             else:
@@ -110,47 +99,6 @@ def ingest(
             time.sleep(pause)
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
-
-
-def _ingest_once(
-    settings: Settings,
-    store: Any,
-    records: Any,
-    token_starts: Any,
-    paths: list[Path],
-    urls: list[str],
-    prune: bool,
-    strict: bool,
-    as_json: bool,
-) -> Any:
-    """One ingest of the files and URLs; the URLs' validators are saved once their articles are stored."""
-    from itertools import chain
-
-    from index.fetch import Validators
-    from index.ingest import ingest as run_ingest
-    from index.loaders import load_articles
-    from index.web import load_web
-    from ui import wiring
-
-    validators = Validators(settings.home / "web-validators.json")
-    with wiring.fetcher(settings) as fetcher:
-        items = chain(
-            load_articles(paths, max_bytes=int(settings.max_file_mb * 2**20)) if paths else [],
-            load_web(urls, fetcher, validators, store.catalog.get_article) if urls else [],
-        )
-        report = run_ingest(
-            items,
-            store,
-            records,
-            token_starts=token_starts,
-            max_tokens=settings.chunk_max_tokens,
-            prune=prune,
-            strict=strict,
-            batch_chunks=settings.ingest_batch_chunks,
-            progress=not as_json,
-        )
-    validators.save()
-    return report
 
 
 @click.command()
