@@ -1,6 +1,6 @@
 """A small news site on 127.0.0.1 for the web-source tests: an RSS feed, an Atom feed, a sitemap, Dutch and
 English article pages (with ETag / Last-Modified and 304s), a page that changes between runs, a 404, a slow
-page, a huge page, a JSON file, an empty page and a robots.txt that disallows /private/."""
+page, a page busy (503) once, a huge page, a JSON file, an empty page and a robots.txt that disallows /private/."""
 
 from __future__ import annotations
 
@@ -120,8 +120,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, rss(site), "application/rss+xml")
         if path == "/atom.xml":
             return self._send(200, atom(site), "application/atom+xml")
-        if path == "/sitemap.xml":
-            return self._send(200, sitemap(site), "application/xml")
+        if path == "/sitemap.xml":  # with an ETag: a re-run reuses the links it gave
+            if self.headers.get("If-None-Match") == '"sitemap-v1"':
+                return self._send(304, "", "application/xml", etag='"sitemap-v1"')
+            return self._send(200, sitemap(site), "application/xml", etag='"sitemap-v1"')
+        if path == "/news/flaky.html" and not site.statuses(path):  # busy once, then fine
+            self._log(503)
+            self.send_response(503)
+            self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if path == "/news/flaky.html":
+            return self._send(200, page(site, "/news/en-1.html"), "text/html")
         if path == "/news/slow.html":
             self.site.hits.append((path, 0))  # arrived (0: no answer yet)
             time.sleep(site.slow_s)

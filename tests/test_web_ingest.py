@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from index.fetch import Fetcher, Validators
-from index.records import LoadError
+from index.records import Article, LoadError
 from index.web import article_id, load_web, read_url_list
 from ui.cli import cli
 from ui.settings import Settings
@@ -87,7 +87,7 @@ def test_rerun_is_conditional_and_a_changed_page_is_embedded_again(site, open_fa
     report, _ = run(site, open_fake_store, tmp_path, "/feed.xml", "/sitemap.xml")
     assert (report.articles_added, report.articles_updated, report.chunks_embedded) == (0, 0, 0)
     assert report.articles_unchanged == 3
-    for path in ("/news/nl-1.html", "/news/en-1.html", CHANGED):
+    for path in ("/news/nl-1.html", "/news/en-1.html", CHANGED, "/sitemap.xml"):
         assert site.statuses(path) == [304], path
 
     site.version = 2
@@ -114,6 +114,13 @@ def test_retries_after_a_timeout_then_reports_it_once(site) -> None:
     assert len(items) == 1 and isinstance(items[0], LoadError)
     assert "after 3 attempts" in items[0].error
     assert site.statuses("/news/slow.html").count(0) == 3  # three requests arrived
+
+
+def test_a_busy_server_is_asked_again_after_its_retry_after(site) -> None:
+    with fetcher(retries=1, backoff_s=60) as f:  # Retry-After: 0 wins over the back-off
+        items = list(load_web([site.base + "/news/flaky.html"], f, Validators(Path("v.json")), lambda _: None))
+    assert [type(item) for item in items] == [Article]
+    assert site.statuses("/news/flaky.html") == [503, 200]
 
 
 def test_url_list_file(tmp_path: Path) -> None:
