@@ -5,8 +5,8 @@ retries with back-off, a size cap, and conditional requests (ETag / Last-Modifie
 reason meant for the ingest report. The validators of each URL live in a small JSON file (`Validators`),
 written by the caller once what was fetched is stored, so a crash never makes an unstored page "unchanged".
 
-Not handled: cookies, JavaScript, authentication, robots.txt of a redirect's target (the first URL's host
-decides), and charsets other than what httpx detects.
+Not handled: cookies, JavaScript, authentication, and robots.txt of a redirect's target (the first URL's
+host decides).
 """
 
 from __future__ import annotations
@@ -135,11 +135,10 @@ class Fetcher:
                     body += block
                     if len(body) > self.max_bytes:
                         raise FetchError(f"too large: over {self.max_bytes:,} bytes")
-                encoding = r.encoding or "utf-8"
                 return Page(
                     str(r.url),
                     200,
-                    bytes(body).decode(encoding, errors="replace"),
+                    _decode(bytes(body), r.charset_encoding),
                     r.headers.get("Content-Type", "").split(";")[0].strip().lower(),
                     r.headers.get("ETag"),
                     r.headers.get("Last-Modified"),
@@ -194,6 +193,19 @@ class Fetcher:
             host.next_at = start + host.delay
         if start > now:
             time.sleep(start - now)
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    """The body as text: in the charset the headers name, else as trafilatura guesses (from a `<meta charset>`
+    or the bytes, UTF-8 first)."""
+    if charset:
+        try:
+            return body.decode(charset, errors="replace")
+        except LookupError:  # an unknown charset name
+            pass
+    from trafilatura.utils import decode_file
+
+    return decode_file(body)
 
 
 class _Retry(Exception):

@@ -149,6 +149,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return None
+        if path == "/news/latin1.html":  # no charset in the header, only in the page
+            data = page(site, "/news/nl-1.html").replace("utf-8", "iso-8859-1")
+            self._log(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(data.encode("latin-1"))
+            return None
         if path == "/news/data.json":
             return self._send(200, '{"not": "html"}', "application/json")
         if path == "/news/empty.html":

@@ -123,6 +123,12 @@ def test_a_busy_server_is_asked_again_after_its_retry_after(site) -> None:
     assert site.statuses("/news/flaky.html") == [503, 200]
 
 
+def test_a_page_in_another_charset_is_read_in_it(site) -> None:
+    with fetcher() as f:
+        items = list(load_web([site.base + "/news/latin1.html"], f, Validators(Path("v.json")), lambda _: None))
+    assert isinstance(items[0], Article) and "Armenië en Azerbeidzjan" in items[0].text
+
+
 def test_url_list_file(tmp_path: Path) -> None:
     listing = tmp_path / "urls.txt"
     listing.write_text("# feeds\nhttps://example.org/feed.xml\n\n  https://example.org/a.html  \n")
