@@ -98,7 +98,9 @@ def ingest(
                 click.echo(f"next run in {every}; Ctrl-C stops", err=True)
             time.sleep(pause)
     except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+        if not watch:  # an interrupted single run is not a success
+            raise
+        click.echo("stopped", err=True)  # the way out of --watch: a clean exit
 
 
 @click.command()
