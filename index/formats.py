@@ -79,32 +79,40 @@ def read_markdown(path: Path, text: str) -> Iterator[Record | LoadError]:
 
 def read_html(path: Path, text: str) -> Iterator[Record | LoadError]:
     """An HTML page: main text and metadata via trafilatura, boilerplate removed."""
+    fields = html_fields(text)
+    if isinstance(fields, str):
+        yield LoadError(str(path), None, fields)
+        return
+    yield Record(fields, default_id=path.stem)
+
+
+def html_fields(text: str, url: str | None = None) -> dict[str, Any] | str:
+    """The article fields of an HTML page (title, date, canonical url, outlet, language, main text), or why
+    there are none. `url` is where the page was found, the url when it names no canonical one."""
     import trafilatura
     from trafilatura.utils import load_html
 
     tree = load_html(text)
     if tree is None:
-        yield LoadError(str(path), None, "could not parse the HTML")
-        return
+        return "could not parse the HTML"
     lang = tree.get("lang")  # trafilatura reports a language only when filtering by one
-    doc = trafilatura.bare_extraction(tree, with_metadata=True, date_extraction_params=_HTML_DATE_PARAMS)
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, date_extraction_params=_HTML_DATE_PARAMS)
     doc = cast("Document | None", doc)  # a dict only with as_dict=True
     if doc is None or not doc.text:
-        yield LoadError(str(path), None, "empty text: no main text found in the HTML")
-        return
+        return "empty text: no main text found in the HTML"
     # trafilatura puts one paragraph per line; make them blank-line paragraphs like the other formats.
     paragraphs = [line.strip() for line in doc.text.splitlines() if line.strip()]
     if doc.title and paragraphs and paragraphs[0] == doc.title.strip():
         paragraphs = paragraphs[1:]  # the <h1> repeating the title
-    fields = {
+    return {
         "title": doc.title,
         "date": doc.date,
         "url": doc.url,
         "source": doc.sitename,
+        "author": doc.author,
         "lang": doc.language or lang,
         "text": "\n\n".join(paragraphs),
     }
-    yield Record(fields, default_id=path.stem)
 
 
 def read_jsonl(path: Path, text: str) -> Iterator[Record | LoadError]:

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -74,6 +75,7 @@ def ingest_paths(
     home: Path,
     embeddings,
     *,
+    also: Iterable[Article | LoadError] = (),
     max_bytes: int = 50 * 2**20,
     max_tokens: int = 250,
     batch_chunks: int = 256,
@@ -82,14 +84,16 @@ def ingest_paths(
     progress: bool = True,
 ) -> IngestReport:
     """What `newsrag ingest PATHS` does, for the CLI, the evaluation's corpus and the bench alike: load the
-    files and folders (`index.loaders`), chunk by the embedder's tokenizer (by whitespace for an embedder
-    without one), and bring `store` in line, recorded in the record manager in `home`."""
+    files and folders (`index.loaders`) and `also` (articles from elsewhere: web sources, `index.web`), chunk
+    by the embedder's tokenizer (by whitespace for an embedder without one), and bring `store` in line,
+    recorded in the record manager in `home`."""
     from index.chunking import hf_token_starts, whitespace_token_starts
     from index.loaders import load_articles
 
     tokenizer = getattr(embeddings, "tokenizer", None)
+    files = load_articles(list(paths), max_bytes=max_bytes) if paths else ()
     return ingest(
-        load_articles(list(paths), max_bytes=max_bytes),
+        chain(files, also),
         store,
         record_manager(home, store),
         token_starts=hf_token_starts(tokenizer) if tokenizer is not None else whitespace_token_starts,

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 120
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ]\d{2}:\d{2}\S*)?)?)?")
-_STRING_FIELDS = ("title", "url", "source", "publisher", "lang")
+_STRING_FIELDS = ("title", "url", "source", "publisher", "lang", "author")
 _PREVIEW = reprlib.Repr()
 _PREVIEW.maxlevel, _PREVIEW.maxlist, _PREVIEW.maxdict, _PREVIEW.maxstring, _PREVIEW.maxother = 3, 4, 4, 40, 40
 
@@ -142,7 +142,7 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadError
         if isinstance(record, LoadError):
             yield record, record.line
         else:
-            yield _to_article(path, record), record.line
+            yield to_article(path, record), record.line
 
 
 _BLOCK = 1 << 20  # bytes read at a time when checking a streamed file
@@ -170,7 +170,7 @@ def _stream_jsonl(path: Path, max_bytes: int) -> Iterator[tuple[Article | LoadEr
                 if isinstance(record, LoadError):
                     yield record, record.line
                 elif record is not None:
-                    yield _to_article(path, record), record.line
+                    yield to_article(path, record), record.line
     except OSError as e:
         yield LoadError(str(path), None, f"cannot read the file: {e.strerror}"), None
 
@@ -239,8 +239,8 @@ def _read_text(path: Path, max_bytes: int) -> str | LoadError:
         return LoadError(str(path), line, f"not UTF-8: undecodable byte(s) {bad} at byte offset {e.start} ({e.reason})")
 
 
-def _to_article(path: Path, record: Record) -> Article | LoadError:
-    """Validate and normalise one record's fields into an Article."""
+def to_article(path: Path | str, record: Record) -> Article | LoadError:
+    """Validate and normalise one record's fields into an Article; `path` is a file or a URL."""
     fields = record.fields
 
     def error(message: str) -> LoadError:
@@ -264,6 +264,7 @@ def _to_article(path: Path, record: Record) -> Article | LoadError:
         source=_clean(fields.get("publisher")) or _clean(fields.get("source")),
         lang=lang,
         path=str(path),
+        author=_clean(fields.get("author")),
     )
 
 

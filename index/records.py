@@ -18,6 +18,7 @@ class Article:
     source: str | None = None  # outlet / publisher
     lang: str | None = None  # ISO 639-1
     path: str | None = None  # where it was loaded from (for messages)
+    author: str | None = None  # kept in the catalog; not part of the passages' metadata
 
     @property
     def content_hash(self) -> str:
@@ -26,6 +27,8 @@ class Article:
         for part in (self.id, self.title, self.date, self.url, self.source, self.lang, self.text):
             h.update((part or "").encode("utf-8"))
             h.update(b"\x1f")
+        if self.author:  # hashed only when set, so the hashes of articles without one stay as they were
+            h.update(f"author:{self.author}".encode())
         return h.hexdigest()
 
 

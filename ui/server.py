@@ -101,8 +101,18 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
         # load the models and evaluate the fixed system prompt before the first request
         await run_in_threadpool(lambda: runtime.assistant().warm_up())
         log.info("newsrag ready: %d articles, LLM backend %s", runtime.count_articles(), settings.llm)
-        async with mcp_sessions():
-            yield
+        watch = None
+        if settings.watch_urls:  # feeds kept in sync in a background thread (ui.sync)
+            from ui.sync import Watch
+
+            store = runtime.assistant().store
+            watch = Watch(settings, store, store.embeddings).start()
+        try:
+            async with mcp_sessions():
+                yield
+        finally:
+            if watch is not None:
+                watch.stop()
 
     app = FastAPI(
         title="newsrag",

@@ -40,3 +40,19 @@ def split_list(value: object) -> object:
     if isinstance(value, str):
         return [p.strip() for p in value.split(",") if p.strip()]
     return value
+
+
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_every(value: str) -> float:
+    """A pause like `15m`, `90s`, `1h`, `2d` (or plain seconds) in seconds; ValueError says what was expected."""
+    text = value.strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNIT_S else (text, "s")
+    try:
+        seconds = float(number) * _UNIT_S[unit]
+    except ValueError:
+        raise ValueError(f"Expected a duration like 15m, 90s or 1h, got {value!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"Expected a positive duration like 15m, got {value!r}")
+    return seconds

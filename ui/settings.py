@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.encoder_choice import EmbedBackend
 from rag.llms import Backend
-from ui.server_settings import check_rate, parse_rate, split_list, split_origins
+from ui.server_settings import check_rate, parse_every, parse_rate, split_list, split_origins
 
 DEFAULT_EMBED_MODEL = "multilingual-e5-small"
 
@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     )
     chunk_max_tokens: int = Field(
         250, ge=32, description="Chunk size limit in embedding-model tokens (chunks are packed up to it)."
+    )
+
+    # --- web sources (feeds, sitemaps, pages)
+    fetch_timeout_s: float = Field(20.0, gt=0, description="Timeout of one web request, in seconds.")
+    fetch_delay_s: float = Field(
+        1.0, ge=0, description="Pause between requests to one host, in seconds (a longer robots.txt Crawl-delay wins)."
+    )
+    fetch_per_host: int = Field(2, ge=1, le=16, description="Requests in flight at once to one host.")
+    fetch_max_mb: float = Field(10.0, gt=0, description="Web pages larger than this are rejected (streamed, cut).")
+    fetch_retries: int = Field(
+        2, ge=0, le=10, description="Retries of a web request after a timeout, 429 or 5xx, with back-off."
     )
 
     # --- answering (rag)
@@ -177,6 +188,14 @@ class Settings(BaseSettings):
             "the chat UI at / and the widget are not covered (the widget sends no token). Unset: no token."
         ),
     )
+    watch_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated feed, sitemap or page URLs that 'newsrag serve' ingests in the background, at start "
+            "and every watch_every (as 'newsrag ingest --watch' does); unset: none."
+        ),
+    )
+    watch_every: str = Field("15m", description="Pause between background ingests of watch_urls: 90s, 15m, 1h.")
     feedback_max_mb: float = Field(
         10.0,
         gt=0,
@@ -199,6 +218,25 @@ class Settings(BaseSettings):
     @classmethod
     def _split_origins(cls, value: object) -> object:
         return split_origins(value)
+
+    @field_validator("watch_urls", mode="before")
+    @classmethod
+    def _split_watch_urls(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("watch_urls")
+    @classmethod
+    def _check_watch_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"Expected http(s) URLs, got {url!r}")
+        return value
+
+    @field_validator("watch_every")
+    @classmethod
+    def _check_watch_every(cls, value: str) -> str:
+        parse_every(value)
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

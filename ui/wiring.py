@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
     from index.embeddings import SentenceEmbeddings
+    from index.fetch import Fetcher
     from index.store import HybridStore
     from rag.answer import Assistant
     from rag.bench.setup import BenchSetup
@@ -167,3 +168,16 @@ def _from_settings(record: type[R], settings: Settings, **others: Any) -> R:
     others from `others`: the edge copies the configuration into the libraries' records by name."""
     names = {f.name for f in fields(record)} & Settings.model_fields.keys()
     return record(**settings.model_dump(include=names), **others)
+
+
+def fetcher(settings: Settings) -> Fetcher:
+    """The polite web fetcher of `newsrag ingest URL`."""
+    from index.fetch import Fetcher
+
+    return Fetcher(
+        timeout_s=settings.fetch_timeout_s,
+        delay_s=settings.fetch_delay_s,
+        per_host=settings.fetch_per_host,
+        max_bytes=int(settings.fetch_max_mb * 2**20),
+        retries=settings.fetch_retries,
+    )

@@ -12,49 +12,91 @@ from ui.settings import Settings
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--prune", is_flag=True, help="Remove stored articles that are no longer in PATHS.")
+@click.argument("sources", nargs=-1)
+@click.option(
+    "--urls",
+    "url_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file listing feed, sitemap or page URLs, one per line (# comments).",
+)
+@click.option("--prune", is_flag=True, help="Remove stored articles that are no longer in the sources.")
 @click.option("--strict", is_flag=True, help="Any bad input item is fatal; nothing is ingested.")
 @click.option("--rebuild", is_flag=True, help="Drop the store and build it anew (after a model change).")
+@click.option("--watch", is_flag=True, help="Ingest again every --every until stopped (Ctrl-C).")
+@click.option("--every", default="15m", show_default=True, help="Pause between --watch runs: 90s, 15m, 1h.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def ingest(
-    settings: Settings, paths: tuple[Path, ...], prune: bool, strict: bool, rebuild: bool, as_json: bool
+    settings: Settings,
+    sources: tuple[str, ...],
+    url_files: tuple[Path, ...],
+    prune: bool,
+    strict: bool,
+    rebuild: bool,
+    watch: bool,
+    every: str,
+    as_json: bool,
 ) -> None:
-    """Ingest articles (files or folders; default: the corpus/ folder) idempotently.
+    """Ingest articles idempotently from files, folders (default: the corpus/ folder) and URLs.
+
+    A URL may be an RSS or Atom feed, a sitemap or an article page; re-runs fetch conditionally and embed
+    only new or changed articles.
 
     \b
     Example:
       newsrag ingest corpus/ --prune
       newsrag ingest archive/articles.jsonl --json
+      newsrag ingest https://example.org/feed.xml --urls urls.txt
+      newsrag ingest --watch https://example.org/feed.xml --every 15m
     """
-    from index.ingest import ingest_paths
-    from ui import wiring
+    import time
 
-    sources = list(paths) or [settings.corpus]
-    for p in sources:
+    from index.web import is_url, read_url_list
+    from ui import wiring
+    from ui.server_settings import parse_every
+    from ui.sync import ingest_sources
+
+    urls = [s for s in sources if is_url(s)]
+    paths = [Path(s) for s in sources if not is_url(s)]
+    for f in url_files:
+        try:
+            urls += read_url_list(f)
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise click.BadParameter(str(e), param_hint="--urls") from None
+    if not sources and not url_files:
+        paths = [settings.corpus]
+    for p in paths:
         if not p.exists():
-            raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
+            raise click.BadParameter(
+                f"{p} does not exist (a URL starts with http:// or https://)", param_hint="SOURCES"
+            )
+    try:
+        pause = parse_every(every)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--every") from None
     embeddings = wiring.embedder(settings)
     store = wiring.store(settings, embeddings, rebuild=rebuild)
-    report = ingest_paths(
-        sources,
-        store,
-        settings.home,
-        embeddings,
-        max_bytes=int(settings.max_file_mb * 2**20),
-        max_tokens=settings.chunk_max_tokens,
-        prune=prune,
-        strict=strict,
-        batch_chunks=settings.ingest_batch_chunks,
-        progress=not as_json,
-    )
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-        return
-    for error in report.errors:
-        click.echo(f"skipped {error}", err=True)
-    click.echo(report.summary())
+    try:
+        while True:
+            report = ingest_sources(
+                settings, store, embeddings, paths, urls, prune=prune, strict=strict, progress=not as_json
+            )
+            if as_json:
+                click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+            else:
+                for error in report.errors:
+                    click.echo(f"skipped {error}", err=True)
+                click.echo(report.summary())
+            if not watch:
+                return
+            if not as_json:
+                click.echo(f"next run in {every}; Ctrl-C stops", err=True)
+            time.sleep(pause)
+    except KeyboardInterrupt:
+        if not watch:  # an interrupted single run is not a success
+            raise
+        click.echo("stopped", err=True)  # the way out of --watch: a clean exit
 
 
 @click.command()
