@@ -178,6 +178,9 @@ def test_the_bearer_token_guards_both_apis_but_not_the_pages(make_client):
     assert client.get("/v1/models", headers=good).status_code == 200
     assert client.get("/api/articles/moscow", headers=good).status_code == 200
     assert client.get("/healthz").status_code == 200 and client.get("/widget").status_code == 200
+    # the MCP tools answer the same questions: the same token guards them
+    mcp = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    assert mcp.status_code == 401 and "Missing bearer token" in mcp.text
 
 
 # --- slow: the real `newsrag serve` and the real `openai` client

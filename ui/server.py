@@ -24,7 +24,7 @@ from rag.errors import InputError
 from ui.api import api_router
 from ui.disconnect import ClientGone
 from ui.gate import Busy
-from ui.middleware import BearerToken, BodyLimit, FrameAncestors
+from ui.middleware import BearerToken, BodyLimit, FrameAncestors, api_path
 from ui.openai_api import openai_router
 from ui.openai_errors import is_openai, openai_error, openai_status
 from ui.ratelimit import RateLimit, TokenBuckets
@@ -143,7 +143,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None, *, ui: bo
     app.add_middleware(FrameAncestors, origins=settings.widget_origins, framed_paths=[WIDGET_PATH])
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
     if settings.api_token is not None:
-        app.add_middleware(BearerToken, token=settings.api_token.get_secret_value())
+        app.add_middleware(
+            BearerToken,
+            token=settings.api_token.get_secret_value(),
+            applies=lambda scope: api_path(scope) or scope["path"].startswith(mcp.MCP_PATH),
+        )
     if (rate := settings.rate()) is not None:
         app.add_middleware(RateLimit, buckets=TokenBuckets(*rate))
     if settings.widget_origins:

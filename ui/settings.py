@@ -184,7 +184,7 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None,
         description=(
-            "When set, every request to /api/* and /v1/* must send 'Authorization: Bearer <token>' (else 401); "
+            "When set, every request to /api/*, /v1/* and /mcp must send 'Authorization: Bearer <token>' (else 401); "
             "the chat UI at / and the widget are not covered (the widget sends no token). Unset: no token."
         ),
     )
