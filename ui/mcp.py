@@ -16,7 +16,7 @@ A bad argument is a tool error naming the argument and the value; nothing blocki
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
@@ -29,8 +29,8 @@ from pydantic import BaseModel, Field
 from index.errors import NewsragError
 from index.records import Hit
 from rag.answer import Turn
-from rag.records import Answer
 from rag.retrieval import Filters, retrieve
+from ui.api import final_answer
 from ui.filters import check_date, check_range
 from ui.gate import Busy
 from ui.runtime import Runtime
@@ -156,7 +156,7 @@ def mcp_server(runtime: Runtime) -> MCPServer:
         turns: list[Turn] = [(t.role, t.content) for t in history or []]
         events = stream_answer(bot, question, turns, None, runtime.gate)
         try:
-            answer = await _final(events)
+            answer = await final_answer(events)
         except Busy as e:
             raise ToolError(str(e)) from None
         except NewsragError as e:
@@ -177,15 +177,6 @@ def mcp_server(runtime: Runtime) -> MCPServer:
         return ArticleOut(**{k: getattr(found, k) for k in ARTICLE_FIELDS})
 
     return server
-
-
-async def _final(events: AsyncIterator[str | Answer]) -> Answer:
-    answer = None
-    async for event in events:
-        if isinstance(event, Answer):
-            answer = event
-    assert answer is not None, "the Assistant's stream ended without an Answer"
-    return answer
 
 
 def mount(app: FastAPI, runtime: Runtime, host: str) -> Callable[[], AbstractAsyncContextManager[Any]]:

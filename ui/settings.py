@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -24,6 +24,16 @@ DEFAULT_EMBED_MODEL = "multilingual-e5-small"
 def _default_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "newsrag"
+
+
+# A list setting is one comma-separated string in the environment (NEWSRAG_WIDGET_ORIGINS=a,b): not JSON-decoded,
+# its validator splits it.
+CommaList = Annotated[list[str], NoDecode]
+
+
+def listed(description: str) -> Any:
+    """A comma-separated list setting, empty by default."""
+    return Field(default_factory=list, description=description)
 
 
 class Settings(BaseSettings):
@@ -146,12 +156,9 @@ class Settings(BaseSettings):
     # --- server (ui)
     host: str = Field("127.0.0.1", description="Interface 'newsrag serve' listens on (--host).")
     port: int = Field(7860, ge=1, le=65535, description="Port 'newsrag serve' listens on (--port).")
-    widget_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description=(
-            "Comma-separated origins (scheme://host:port) of pages allowed to embed the chat widget and call "
-            "the API from the browser (CSP frame-ancestors and CORS); '*' allows any; unset: this server only."
-        ),
+    widget_origins: CommaList = listed(
+        "Comma-separated origins (scheme://host:port) of pages allowed to embed the chat widget and call "
+        "the API from the browser (CSP frame-ancestors and CORS); '*' allows any; unset: this server only."
     )
     max_request_kb: int = Field(
         64, ge=1, description="Larger API request bodies are rejected with 413 (question, history, filters)."
@@ -172,14 +179,11 @@ class Settings(BaseSettings):
         ),
     )
 
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description=(
-            "Comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies whose "
-            "X-Forwarded-For and X-Forwarded-Proto headers are believed, so the rate limit keys on the client "
-            "behind them; '*' trusts every peer. Unset: no proxy is trusted and the connection's address is "
-            "the client (a client can then not pick its own rate-limit key)."
-        ),
+    trusted_proxies: CommaList = listed(
+        "Comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto headers are believed, so the rate limit keys on the client "
+        "behind them; '*' trusts every peer. Unset: no proxy is trusted and the connection's address is "
+        "the client (a client can then not pick its own rate-limit key)."
     )
     api_token: SecretStr | None = Field(
         None,
@@ -188,12 +192,9 @@ class Settings(BaseSettings):
             "the chat UI at / and the widget are not covered (the widget sends no token). Unset: no token."
         ),
     )
-    watch_urls: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description=(
-            "Comma-separated feed, sitemap or page URLs that 'newsrag serve' ingests in the background, at start "
-            "and every watch_every (as 'newsrag ingest --watch' does); unset: none."
-        ),
+    watch_urls: CommaList = listed(
+        "Comma-separated feed, sitemap or page URLs that 'newsrag serve' ingests in the background, at start "
+        "and every watch_every (as 'newsrag ingest --watch' does); unset: none."
     )
     watch_every: str = Field("15m", description="Pause between background ingests of watch_urls: 90s, 15m, 1h.")
     feedback_max_mb: float = Field(
