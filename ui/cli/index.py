@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,11 @@ from ui.settings import Settings
 @click.option("--prune", is_flag=True, help="Remove stored articles that are no longer in the sources.")
 @click.option("--strict", is_flag=True, help="Any bad input item is fatal; nothing is ingested.")
 @click.option("--rebuild", is_flag=True, help="Drop the store and build it anew (after a model change).")
-@click.option("--watch", is_flag=True, help="Ingest again every --every until stopped (Ctrl-C).")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Ingest again every --every until Ctrl-C (the run in progress finishes first; a second Ctrl-C interrupts it).",
+)
 @click.option("--every", default="15m", show_default=True, help="Pause between --watch runs: 90s, 15m, 1h.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
@@ -50,7 +56,6 @@ def ingest(
       newsrag ingest https://example.org/feed.xml --urls urls.txt
       newsrag ingest --watch https://example.org/feed.xml --every 15m
     """
-    import time
 
     from index.web import is_url, read_url_list
     from ui import wiring
@@ -77,26 +82,38 @@ def ingest(
         raise click.BadParameter(str(e), param_hint="--every") from None
     embeddings = wiring.embedder(settings)
     store = wiring.store(settings, embeddings, rebuild=rebuild)
-    try:
-        while True:
-            report = ingest_sources(
-                settings, store, embeddings, paths, urls, prune=prune, strict=strict, progress=not as_json
-            )
-            if as_json:
-                click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-            else:
-                for error in report.errors:
-                    click.echo(f"skipped {error}", err=True)
-                click.echo(report.summary())
-            if not watch:
-                return
-            if not as_json:
-                click.echo(f"next run in {every}; Ctrl-C stops", err=True)
-            time.sleep(pause)
-    except KeyboardInterrupt:
-        if not watch:  # an interrupted single run is not a success
-            raise
-        click.echo("stopped", err=True)  # the way out of --watch: a clean exit
+    stop = _stop_on_ctrl_c() if watch else None
+    while True:
+        report = ingest_sources(
+            settings, store, embeddings, paths, urls, prune=prune, strict=strict, progress=not as_json
+        )
+        if as_json:
+            click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            for error in report.errors:
+                click.echo(f"skipped {error}", err=True)
+            click.echo(report.summary())
+        if stop is None:
+            return
+        if not as_json and not stop.is_set():
+            click.echo(f"next run in {every}; Ctrl-C stops", err=True)
+        if stop.wait(pause):
+            click.echo("stopped", err=True)  # the way out of --watch: a clean exit
+            return
+
+
+def _stop_on_ctrl_c() -> threading.Event:
+    """An event Ctrl-C (SIGINT) sets, for `--watch`: the run in progress finishes (nothing is left half-written,
+    and no lock of the store is left held at exit), then the loop ends. A second Ctrl-C interrupts at once."""
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            signal.default_int_handler(signum, frame)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    return stop
 
 
 @click.command()
