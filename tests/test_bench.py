@@ -32,6 +32,8 @@ REQUIRED = (
     "ingest_seconds",
 )
 LLM_KEYS = ("prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s")
+# the generation bound of issue 15 (`rag.bench.bandwidth`)
+BOUND_KEYS = ("memory_read_gb_per_s", "model_gb", "gen_tokens_per_s_bound", "gen_vs_bound")
 
 
 @pytest.fixture
@@ -235,6 +237,10 @@ def _fake_phase(fn: Any, *args: Any, cores: int) -> tuple[dict[str, Any], dict[s
             "total_s": 9.0,
             "lavrov_ttft_s": 3.2,
             "prefix_warmup_s": 2.0,
+            "memory_read_gb_per_s": 20.0,
+            "model_gb": 1.0,
+            "gen_tokens_per_s_bound": 20.0,
+            "gen_vs_bound": 1.0,
             "questions": [],
         },
     }
@@ -263,7 +269,7 @@ def test_report_has_every_key_of_the_issue(monkeypatch: pytest.MonkeyPatch, tmp_
         for mode in ("dense", "bm25", "hybrid"):
             assert {"p50_ms", "p95_ms"} <= set(modes[mode])
         assert {"stats_seconds", "store_bytes", "rss_mb"} <= set(modes)
-    assert set(LLM_KEYS) <= set(report["llm"])
+    assert {*LLM_KEYS, *BOUND_KEYS} <= set(report["llm"])
     assert set(report["peak_rss_mb"]) == {
         "encoder",
         "ingest",
@@ -352,6 +358,15 @@ def test_the_llm_questions_get_corpus_here_as_their_sample(cli, monkeypatch: pyt
     assert given == [None, (tmp_path / "corpus").resolve(), CORPUS]
 
 
+def test_memory_bandwidth_and_the_generation_bound_it_sets():
+    from rag.bench.bandwidth import generation_bound, read_bandwidth
+
+    assert read_bandwidth(2, array_mb=16, repeats=1) > 1e8  # any machine reads more than 100 MB/s
+    bound = generation_bound(20e9, 1_000_000_000)
+    assert bound == {"memory_read_gb_per_s": 20.0, "model_gb": 1.0, "gen_tokens_per_s_bound": 20.0}
+    assert generation_bound(20e9, 0)["gen_tokens_per_s_bound"] == 0.0
+
+
 def test_cpu_flags_summarise_the_vector_extensions():
     from index.cpu import cpu_flags
 
@@ -412,8 +427,10 @@ def test_bench_runs_on_the_shipped_corpus(cli, tmp_path: Path):
         for mode in ("dense", "bm25", "hybrid"):
             assert report["retrieval"][size][mode]["p50_ms"] > 0
             assert report["retrieval"][size][mode]["p95_ms"] >= report["retrieval"][size][mode]["p50_ms"]
-    for key in LLM_KEYS:
+    for key in (*LLM_KEYS, *BOUND_KEYS):
         assert report["llm"][key] > 0, key
+    # the model file is about 1.1 GB; all of it is read per generated token
+    assert 0.9 < report["llm"]["model_gb"] < 1.3
     assert all(mb > 0 for mb in report["peak_rss_mb"].values())
     assert report["reingest_embedded_chunks"] == 0  # the unchanged corpus was skipped
     assert report["details"]["retrieval_1000"]["size"] == 1000

@@ -19,6 +19,10 @@ part); prompt tokens/s = prompt tokens evaluated / prompt evaluation time; gener
 after the first / (total - time to first token), i.e. what a reader watching the stream sees. The tokens in
 the KV cache are llama-cpp-python's `Llama.eval_tokens`; cutting the cache back sets `Llama.n_tokens`, as
 llama-cpp-python's own prefix reuse does.
+
+Before the model loads, the phase measures the memory read bandwidth from the model's threads
+(`rag.bench.bandwidth`): `gen_tokens_per_s_bound` is that bandwidth over the model's bytes, and `gen_vs_bound`
+how much of it generation reaches.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rag.bench.bandwidth import generation_bound, read_bandwidth
 from rag.bench.setup import BenchSetup
 from rag.bench.stats import median_of, rate
 from rag.focus import focused_sources
@@ -59,6 +64,7 @@ def llm(
     from index.ingest import ingest_paths
     from rag.scoring import embedding_scorer
 
+    bandwidth = read_bandwidth(setup.threads)  # before the model is loaded: nothing else reads memory
     began = time.perf_counter()
     embeddings = setup.embedder()
     store = setup.store(store_home, embeddings)
@@ -92,9 +98,13 @@ def llm(
             (i for i, (a, b) in enumerate(zip(warm_ids, ids, strict=False)) if a != b), min(len(warm_ids), len(ids))
         )
     lavrov = next((r for r in rows if r["question"] == LAVROV), None)
+    bound = generation_bound(bandwidth, model_bytes(llama))
+    gen = median_of(rows, "gen_tokens_per_s")
     return {
+        **bound,
+        "gen_vs_bound": gen / bound["gen_tokens_per_s_bound"] if bound["gen_tokens_per_s_bound"] else None,
         "prompt_tokens_per_s": median_of(rows, "prompt_tokens_per_s"),
-        "gen_tokens_per_s": median_of(rows, "gen_tokens_per_s"),
+        "gen_tokens_per_s": gen,
         "ttft_s": median_of(rows, "ttft_s"),
         "total_s": median_of(rows, "total_s"),
         "model_ttft_s": median_of(rows, "model_ttft_s"),
@@ -171,3 +181,10 @@ def generate(model: Any, messages: list[Any], max_tokens: int | None = None) -> 
         "ttft_s": ttft,
         "total_s": total,
     }
+
+
+def model_bytes(llama: Any) -> int:
+    """The bytes of the model's weights, all read once per generated token (llama.cpp's `llama_model_size`)."""
+    import llama_cpp
+
+    return int(llama_cpp.llama_model_size(llama.model))

@@ -7,7 +7,8 @@ JSON keys (besides machine, settings, per-phase details): `encoder_passages_per_
 "rss_mb"}} (sizes 1000 to 1000000), `machine` -> {"cpu_model", "cpu": {"flags", "avx2", "avx512", "vnni",
 "summary"}, "encoder": {"requested", "chosen", "why", "calibration" (passages/s per backend, when `auto`
 followed the record of `newsrag prepare`)}, "llama_cpp": llama.cpp's system info, ...},
-`llm` -> {"prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s", "lavrov_ttft_s", ...},
+`llm` -> {"prompt_tokens_per_s", "gen_tokens_per_s", "ttft_s", "total_s", "lavrov_ttft_s",
+"memory_read_gb_per_s", "model_gb", "gen_tokens_per_s_bound", "gen_vs_bound" (`rag.bench.bandwidth`), ...},
 `peak_rss_mb` -> {phase: MB}, `contention`, `targets` -> {name: {"value", "target", "met"}}.
 
 Not handled here: running the phases (`rag.bench.runner`) or printing anything (the command in `ui/cli/bench.py`).
@@ -121,6 +122,11 @@ def table(report: dict[str, Any]) -> Any:
     if llm:
         speeds = f"{llm['prompt_tokens_per_s']:.1f} / {llm['gen_tokens_per_s']:.1f}"
         t.add_row("LLM prompt / generated (tokens/s)", speeds, "")
+        if llm.get("gen_tokens_per_s_bound"):
+            memory = f"{llm['memory_read_gb_per_s']:.1f} GB/s, {llm['model_gb']:.2f} GB model"
+            t.add_row("memory read bandwidth, model size", memory, "")
+            bound = f"{llm['gen_tokens_per_s_bound']:.1f} ({llm['gen_vs_bound']:.2f}x reached)"
+            t.add_row("LLM generation bound (tokens/s)", bound, "")
         t.add_row("LLM time to first token / total (s)", f"{llm['ttft_s']:.2f} / {llm['total_s']:.2f}", "")
         t.add_row("LLM TTFT, Lavrov question (s)", _fmt(llm.get("lavrov_ttft_s")), goal("lavrov_ttft_s"))
     for name, mb in report["peak_rss_mb"].items():
