@@ -20,7 +20,7 @@ from ui.settings import Settings
 from ui.sync import Watch
 
 from .newsite import CHANGED, canonical, news_site
-from .servers import NEWSRAG, _env
+from .servers import NEWSRAG, newsrag_env
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_watch_settings_are_checked(field: str, value: str, message: str) -> Non
 @pytest.mark.slow
 def test_cli_ingests_a_feed_with_the_real_model(site, tmp_path: Path) -> None:
     """`newsrag ingest URL --json` as a user runs it, twice: the second run fetches conditionally, embeds nothing."""
-    env = _env(
+    env = newsrag_env(
         tmp_path / "home",
         NEWSRAG_FETCH_TIMEOUT_S="0.5",
         NEWSRAG_FETCH_DELAY_S="0",
@@ -213,7 +213,7 @@ def test_cli_ingests_a_feed_with_the_real_model(site, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_cli_watch_runs_until_ctrl_c(site, tmp_path: Path) -> None:
     """`newsrag ingest --watch URL --every 1s`: runs again and again; Ctrl-C (SIGINT) ends it with exit code 0."""
-    env = _env(tmp_path / "home", NEWSRAG_FETCH_TIMEOUT_S="0.5", NEWSRAG_FETCH_DELAY_S="0")
+    env = newsrag_env(tmp_path / "home", NEWSRAG_FETCH_TIMEOUT_S="0.5", NEWSRAG_FETCH_DELAY_S="0")
     cmd = [NEWSRAG, "ingest", "--watch", f"{site.base}/atom.xml", "--every", "1s"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
