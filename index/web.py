@@ -72,7 +72,8 @@ def load_web(
     saves `validators` once what was yielded is stored."""
     seen_ids: set[str] = set()
     fetched: set[str] = set()
-    with ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="fetch")
+    try:
         for url in dict.fromkeys(urls):
             found = _source(url, fetcher, validators, known)
             if not isinstance(found, list):
@@ -84,6 +85,11 @@ def load_web(
             log.info("%s: %d article links", url, len(links))
             for item in pool.map(lambda link: _article(link, fetcher, validators, known), links):
                 yield from _unique(item, seen_ids)
+    finally:
+        # not `with`: its shutdown waits for the fetches in progress (each up to its timeouts and retries), so an
+        # error or Ctrl-C in the consumer (this generator closed early) would hang; queued pages are dropped and
+        # running ones end on their own
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _unique(item: Article | LoadError, seen_ids: set[str]) -> Iterator[Article | LoadError]:

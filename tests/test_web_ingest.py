@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from index.fetch import Fetcher, Validators
+from index.fetch import Fetcher, FetchError, Page, Validators
 from index.records import Article, LoadError
 from index.web import article_id, load_web, read_url_list
 from ui.cli import cli
@@ -127,6 +127,37 @@ def test_a_page_in_another_charset_is_read_in_it(site) -> None:
     with fetcher() as f:
         items = list(load_web([site.base + "/news/latin1.html"], f, Validators(Path("v.json")), lambda _: None))
     assert isinstance(items[0], Article) and "Armenië en Azerbeidzjan" in items[0].text
+
+
+class ManyLinks:
+    """A stand-in `Fetcher`: /feed.xml lists `n` article links; each is a 404, after `page_s` but the first."""
+
+    def __init__(self, n: int, page_s: float = 0.0) -> None:
+        self.n, self.page_s = n, page_s
+        self.asked: list[str] = []
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+        if url.endswith("/feed.xml"):
+            links = (f"https://example.org/news/{n}.html" for n in range(self.n))
+            items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
+            feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+            return Page(url, 200, feed, "application/rss+xml")
+        self.asked.append(url)
+        if not url.endswith("/0.html"):
+            time.sleep(self.page_s)
+        raise FetchError("HTTP 404 Not Found")
+
+
+def test_closing_the_articles_early_waits_for_no_fetch() -> None:
+    """A consumer that stops (an error, Ctrl-C) must not hang until the pages being fetched are done."""
+    fake = ManyLinks(20, page_s=2.0)
+    items = load_web(["https://example.org/feed.xml"], fake, Validators(Path("v.json")), lambda _: None, workers=2)  # type: ignore[arg-type]
+    assert isinstance(next(items), LoadError)  # the first page; the two workers are on slow ones
+    started = time.monotonic()
+    items.close()
+    assert time.monotonic() - started < 1.0  # not waiting for the two running pages (2 s), nor the queued ones
+    time.sleep(2.5)
+    assert len(fake.asked) < 10  # the queued pages were cancelled, not fetched in the background (3 asked)
 
 
 def test_url_list_file(tmp_path: Path) -> None:
