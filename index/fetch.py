@@ -151,7 +151,7 @@ class Fetcher:
             raise FetchError(f"{type(e).__name__}: {e}") from None
 
     def _host(self, origin: str) -> _Host:
-        """The host's state, reading its robots.txt on first use."""
+        """The host's state, reading its robots.txt on first use; other threads asking meanwhile wait for it."""
         with self._lock:
             host = self._hosts.get(origin)
             if host is None:
@@ -160,13 +160,15 @@ class Fetcher:
                 fresh = True
             else:
                 fresh = False
-        if fresh:
-            try:
-                host.robots = self._robots(origin)
-                crawl_delay = host.robots.crawl_delay(self.agent) if host.robots else None
-                host.delay = max(self.delay_s, float(crawl_delay or 0))
-            finally:
-                host.lock.release()
+        if not fresh:
+            with host.lock:  # the thread that made it may still be reading robots.txt: wait for it
+                return host
+        try:
+            host.robots = self._robots(origin)
+            crawl_delay = host.robots.crawl_delay(self.agent) if host.robots else None
+            host.delay = max(self.delay_s, float(crawl_delay or 0))
+        finally:
+            host.lock.release()
         return host
 
     def _robots(self, origin: str) -> RobotFileParser | None:
