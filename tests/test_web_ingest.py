@@ -160,6 +160,14 @@ def test_closing_the_articles_early_waits_for_no_fetch() -> None:
     assert len(fake.asked) < 10  # the queued pages were cancelled, not fetched in the background (3 asked)
 
 
+def test_a_long_feed_gives_its_first_links_only(caplog: pytest.LogCaptureFixture) -> None:
+    fake, feed = ManyLinks(30), "https://example.org/feed.xml"
+    items = list(load_web([feed], fake, Validators(Path("v.json")), lambda _: None, max_links=10))  # type: ignore[arg-type]
+    assert len(items) == 10
+    assert sorted(fake.asked) == sorted(f"https://example.org/news/{n}.html" for n in range(10))  # in feed order
+    assert f"{feed}: 30 links, only the first 10 fetched (20 skipped)" in caplog.messages
+
+
 def test_url_list_file(tmp_path: Path) -> None:
     listing = tmp_path / "urls.txt"
     listing.write_text("# feeds\nhttps://example.org/feed.xml\n\n  https://example.org/a.html  \n")
