@@ -5,8 +5,10 @@ retries with back-off, a size cap, and conditional requests (ETag / Last-Modifie
 reason meant for the ingest report. The validators of each URL live in a small JSON file (`Validators`),
 written by the caller once what was fetched is stored, so a crash never makes an unstored page "unchanged".
 
-Not handled: cookies, JavaScript, authentication, and robots.txt of a redirect's target (the first URL's
-host decides).
+robots.txt is checked for every URL of a redirect chain before it is asked (its own host's rules), but the
+delay and concurrency limit are those of the first URL's host.
+
+Not handled: cookies, JavaScript and authentication.
 """
 
 from __future__ import annotations
@@ -81,7 +83,11 @@ class Fetcher:
         self.delay_s, self.per_host, self.max_bytes = delay_s, per_host, max_bytes
         self.retries, self.backoff_s = retries, backoff_s
         self._client = httpx.Client(
-            headers={"User-Agent": self.agent}, timeout=timeout_s, follow_redirects=True, max_redirects=5
+            headers={"User-Agent": self.agent},
+            timeout=timeout_s,
+            follow_redirects=True,
+            max_redirects=5,
+            event_hooks={"request": [self._check_hop]},
         )
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
@@ -97,9 +103,7 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL with a host")
-        host = self._host(f"{parts.scheme}://{parts.netloc}")
-        if host.robots is not None and not host.robots.can_fetch(self.agent, url):
-            raise FetchError("disallowed by robots.txt")
+        host = self._allowed_host(url)
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -150,8 +154,22 @@ class Fetcher:
         except httpx.HTTPError as e:  # e.g. too many redirects
             raise FetchError(f"{type(e).__name__}: {e}") from None
 
+    def _allowed_host(self, url: str) -> _Host:
+        """The state of `url`'s host; FetchError when its robots.txt disallows `url`."""
+        parts = urlsplit(url)
+        host = self._host(f"{parts.scheme}://{parts.netloc}")
+        if host.robots is not None and not host.robots.can_fetch(self.agent, url):
+            raise FetchError("disallowed by robots.txt")
+        return host
+
+    def _check_hop(self, request: httpx.Request) -> None:
+        """The client's request hook: each URL a redirect leads to is checked against its own host's robots.txt
+        before it is asked (the first URL again, harmlessly; robots.txt files themselves are always asked)."""
+        if request.url.path != "/robots.txt":
+            self._allowed_host(str(request.url))
+
     def _host(self, origin: str) -> _Host:
-        """The host's state, reading its robots.txt on first use."""
+        """The host's state, reading its robots.txt on first use; other threads asking meanwhile wait for it."""
         with self._lock:
             host = self._hosts.get(origin)
             if host is None:
@@ -160,13 +178,15 @@ class Fetcher:
                 fresh = True
             else:
                 fresh = False
-        if fresh:
-            try:
-                host.robots = self._robots(origin)
-                crawl_delay = host.robots.crawl_delay(self.agent) if host.robots else None
-                host.delay = max(self.delay_s, float(crawl_delay or 0))
-            finally:
-                host.lock.release()
+        if not fresh:
+            with host.lock:  # the thread that made it may still be reading robots.txt: wait for it
+                return host
+        try:
+            host.robots = self._robots(origin)
+            crawl_delay = host.robots.crawl_delay(self.agent) if host.robots else None
+            host.delay = max(self.delay_s, float(crawl_delay or 0))
+        finally:
+            host.lock.release()
         return host
 
     def _robots(self, origin: str) -> RobotFileParser | None:

@@ -66,24 +66,43 @@ def article_id(canonical_url: str) -> str:
 
 
 def load_web(
-    urls: Iterable[str], fetcher: Fetcher, validators: Validators, known: Known, *, workers: int = 4
+    urls: Iterable[str],
+    fetcher: Fetcher,
+    validators: Validators,
+    known: Known,
+    *,
+    workers: int = 4,
+    max_links: int | None = None,
 ) -> Iterator[Article | LoadError]:
-    """The articles found at `urls` (feeds, sitemaps or pages) and one error per failed URL. The caller
-    saves `validators` once what was yielded is stored."""
+    """The articles found at `urls` (feeds, sitemaps or pages) and one error per failed URL. A feed or sitemap
+    gives at most its first `max_links` links (in its own order, usually newest first; a warning says how many
+    were skipped), so one huge sitemap cannot make a run fetch for hours. The caller saves `validators` once
+    what was yielded is stored."""
     seen_ids: set[str] = set()
     fetched: set[str] = set()
-    with ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="fetch")
+    try:
         for url in dict.fromkeys(urls):
             found = _source(url, fetcher, validators, known)
             if not isinstance(found, list):
                 yield from _unique(found, seen_ids)
                 fetched.add(url)
                 continue
-            links = [link for link in dict.fromkeys(found) if link not in fetched]
+            links = list(dict.fromkeys(found))
+            if max_links is not None and len(links) > max_links:
+                skipped = len(links) - max_links
+                log.warning("%s: %d links, only the first %d fetched (%d skipped)", url, len(links), max_links, skipped)
+                links = links[:max_links]
+            links = [link for link in links if link not in fetched]
             fetched.update(links)
             log.info("%s: %d article links", url, len(links))
             for item in pool.map(lambda link: _article(link, fetcher, validators, known), links):
                 yield from _unique(item, seen_ids)
+    finally:
+        # not `with`: its shutdown waits for the fetches in progress (each up to its timeouts and retries), so an
+        # error or Ctrl-C in the consumer (this generator closed early) would hang; queued pages are dropped and
+        # running ones end on their own
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _unique(item: Article | LoadError, seen_ids: set[str]) -> Iterator[Article | LoadError]:

@@ -1,6 +1,7 @@
 """A small news site on 127.0.0.1 for the web-source tests: an RSS feed, an Atom feed, a sitemap, Dutch and
 English article pages (with ETag / Last-Modified and 304s), a page that changes between runs, a 404, a slow
-page, a page busy (503) once, a huge page, a JSON file, an empty page and a robots.txt that disallows /private/."""
+page, a page busy (503) once, a huge page, a JSON file, an empty page, a redirect anywhere (/redirect?to=URL) and a
+robots.txt that disallows /private/."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from .conftest import free_port
 
@@ -116,6 +118,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         site, path = self.site, self.path
         if path == "/robots.txt":
             return self._send(200, "User-agent: *\nDisallow: /private/\n", "text/plain")
+        if path.startswith("/redirect?to="):
+            self._log(302)
+            self.send_response(302)
+            self.send_header("Location", unquote(path.removeprefix("/redirect?to=")))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if path == "/feed.xml":
             return self._send(200, rss(site), "application/rss+xml")
         if path == "/atom.xml":

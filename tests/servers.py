@@ -21,7 +21,9 @@ from .conftest import CORPUS, free_port
 NEWSRAG = str(Path(sys.executable).with_name("newsrag"))
 
 
-def _env(home: Path, **extra: str) -> dict[str, str]:
+def newsrag_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a newsrag process on `home`: this one's without its NEWSRAG_* settings, plus
+    NEWSRAG_HOME, NEWSRAG_CORPUS and the `extra` settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
     return {**env, "NEWSRAG_HOME": str(home), "NEWSRAG_CORPUS": str(CORPUS), **extra}
 
@@ -30,7 +32,7 @@ def ingest(home: Path, *paths: Path, **env: str) -> None:
     """`newsrag ingest corpus/ [paths...]` into `home`, as a user runs it; `env`: extra NEWSRAG_* settings."""
     result = subprocess.run(
         [NEWSRAG, "ingest", str(CORPUS), *map(str, paths)],
-        env=_env(home, **env),
+        env=newsrag_env(home, **env),
         cwd=home.parent,
         capture_output=True,
         text=True,
@@ -38,6 +40,14 @@ def ingest(home: Path, *paths: Path, **env: str) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def ingested_home(root: Path, *paths: Path, **env: str) -> Path:
+    """A fresh `root/home` with corpus/ (and `paths`) ingested by `ingest`: the store the slow tests serve."""
+    home = root / "home"
+    home.mkdir()
+    ingest(home, *paths, **env)
+    return home
 
 
 @contextmanager
@@ -57,7 +67,7 @@ def newsrag_process(
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [NEWSRAG, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=_env(home, NEWSRAG_LLM=llm, **env),
+            env=newsrag_env(home, NEWSRAG_LLM=llm, **env),
             cwd=home.parent,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -351,12 +351,9 @@ def test_chat_ui_is_mounted_at_the_root(make_client):
 
 @pytest.fixture(scope="module")
 def served_home(tmp_path_factory):
-    from .servers import ingest
+    from .servers import ingested_home
 
-    home = tmp_path_factory.mktemp("serve") / "home"
-    home.mkdir()
-    ingest(home)
-    return home
+    return ingested_home(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.mark.slow

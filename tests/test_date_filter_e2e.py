@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import CHROMIUM, free_port
-from .servers import ingest, newsrag_server, static_site
+from .servers import ingested_home, newsrag_server, static_site
 from .test_ui_e2e import ARTIFACTS, QUESTION
 
 pytestmark = [
@@ -37,9 +37,7 @@ def host_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, host_port):
-    home = tmp_path_factory.mktemp("dates") / "home"
-    home.mkdir()
-    ingest(home)
+    home = ingested_home(tmp_path_factory.mktemp("dates"))
     ARTIFACTS.mkdir(exist_ok=True)
     with newsrag_server(home, llm="extractive", NEWSRAG_WIDGET_ORIGINS=f"http://127.0.0.1:{host_port}") as url:
         yield url

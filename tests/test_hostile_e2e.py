@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import CHROMIUM
-from .servers import ingest, newsrag_server
+from .servers import ingested_home, newsrag_server
 from .test_ui_e2e import ARTIFACTS
 
 pytestmark = [
@@ -37,9 +37,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     (root / "hostile").mkdir()
     (root / "hostile" / "zwolle-xss.txt").write_text(ARTICLE, encoding="utf-8")
-    home = root / "home"
-    home.mkdir()
-    ingest(home, root / "hostile")
+    home = ingested_home(root, root / "hostile")
     ARTIFACTS.mkdir(exist_ok=True)
     with newsrag_server(home, llm="extractive") as url:
         yield url

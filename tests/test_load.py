@@ -140,12 +140,9 @@ def rounded_percentile(values: list[float], q: float, digits: int) -> float | No
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    from .servers import ingest
+    from .servers import ingested_home
 
-    home = tmp_path_factory.mktemp("load") / "home"
-    home.mkdir()
-    ingest(home)
-    return home
+    return ingested_home(tmp_path_factory.mktemp("load"))
 
 
 def test_twenty_concurrent_clients_for_two_minutes(home):

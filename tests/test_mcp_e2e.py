@@ -14,7 +14,7 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import stdio_client
 
 from .conftest import SEED_ID
-from .servers import NEWSRAG, _env, ingest, newsrag_server
+from .servers import NEWSRAG, ingested_home, newsrag_env, newsrag_server
 
 QUESTION = "who mediated in Moscow?"
 pytestmark = pytest.mark.slow
@@ -22,15 +22,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def served_home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("mcp") / "home"
-    home.mkdir()
-    ingest(home)
-    return home
+    return ingested_home(tmp_path_factory.mktemp("mcp"))
 
 
 def test_stdio_server_searches_answers_and_shows_the_article(served_home):
     params = StdioServerParameters(
-        command=NEWSRAG, args=["mcp"], env=_env(served_home, NEWSRAG_LLM="extractive"), cwd=served_home.parent
+        command=NEWSRAG, args=["mcp"], env=newsrag_env(served_home, NEWSRAG_LLM="extractive"), cwd=served_home.parent
     )
 
     async def session():

@@ -190,11 +190,9 @@ def test_the_bearer_token_guards_both_apis_but_not_the_pages(make_client):
 def test_the_openai_client_asks_the_served_archive(tmp_path):
     from openai import AuthenticationError, OpenAI
 
-    from .servers import ingest, newsrag_server
+    from .servers import ingested_home, newsrag_server
 
-    home = tmp_path / "home"
-    home.mkdir()
-    ingest(home)
+    home = ingested_home(tmp_path)
     with newsrag_server(home, llm="local", NEWSRAG_API_TOKEN="s3cret") as url:
         client = OpenAI(base_url=f"{url}/v1", api_key="s3cret", timeout=600, max_retries=0)
         messages = [{"role": "user", "content": "who mediated in Moscow?"}]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from .conftest import SEED_ID
-from .servers import NEWSRAG, _env, ingest, newsrag_server
+from .servers import NEWSRAG, ingested_home, newsrag_env, newsrag_server
 
 pytestmark = pytest.mark.slow
 
@@ -36,16 +36,13 @@ def home(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("injection")
     (root / "hostile").mkdir()
     (root / "hostile" / f"{INJECTION_ID}.txt").write_text(INJECTION, encoding="utf-8")
-    home = root / "home"
-    home.mkdir()
-    ingest(home, root / "hostile")
-    return home
+    return ingested_home(root, root / "hostile")
 
 
 def test_an_injected_article_does_not_change_an_unrelated_answer(home):
     search = subprocess.run(
         [NEWSRAG, "search", "who mediated in Moscow?", "-k", "4", "--json"],
-        env=_env(home),
+        env=newsrag_env(home),
         cwd=home.parent,
         capture_output=True,
         text=True,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import CHROMIUM, ROOT, free_port
-from .servers import ingest, newsrag_server, static_site
+from .servers import ingested_home, newsrag_server, static_site
 
 ARTIFACTS = ROOT / "test-artifacts"
 QUESTION = "who mediated in Moscow?"
@@ -41,9 +41,7 @@ HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("e2e") / "home"
-    home.mkdir()
-    ingest(home)
+    home = ingested_home(tmp_path_factory.mktemp("e2e"))
     ARTIFACTS.mkdir(exist_ok=True)
     return home
 

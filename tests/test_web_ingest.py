@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from index.fetch import Fetcher, Validators
+from index.fetch import Fetcher, FetchError, Page, Validators
 from index.records import Article, LoadError
 from index.web import article_id, load_web, read_url_list
 from ui.cli import cli
@@ -20,7 +20,7 @@ from ui.settings import Settings
 from ui.sync import Watch
 
 from .newsite import CHANGED, canonical, news_site
-from .servers import NEWSRAG, _env
+from .servers import NEWSRAG, newsrag_env
 
 
 @pytest.fixture
@@ -129,6 +129,45 @@ def test_a_page_in_another_charset_is_read_in_it(site) -> None:
     assert isinstance(items[0], Article) and "Armenië en Azerbeidzjan" in items[0].text
 
 
+class ManyLinks:
+    """A stand-in `Fetcher`: /feed.xml lists `n` article links; each is a 404, after `page_s` but the first."""
+
+    def __init__(self, n: int, page_s: float = 0.0) -> None:
+        self.n, self.page_s = n, page_s
+        self.asked: list[str] = []
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+        if url.endswith("/feed.xml"):
+            links = (f"https://example.org/news/{n}.html" for n in range(self.n))
+            items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
+            feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+            return Page(url, 200, feed, "application/rss+xml")
+        self.asked.append(url)
+        if not url.endswith("/0.html"):
+            time.sleep(self.page_s)
+        raise FetchError("HTTP 404 Not Found")
+
+
+def test_closing_the_articles_early_waits_for_no_fetch() -> None:
+    """A consumer that stops (an error, Ctrl-C) must not hang until the pages being fetched are done."""
+    fake = ManyLinks(20, page_s=2.0)
+    items = load_web(["https://example.org/feed.xml"], fake, Validators(Path("v.json")), lambda _: None, workers=2)  # type: ignore[arg-type]
+    assert isinstance(next(items), LoadError)  # the first page; the two workers are on slow ones
+    started = time.monotonic()
+    items.close()
+    assert time.monotonic() - started < 1.0  # not waiting for the two running pages (2 s), nor the queued ones
+    time.sleep(2.5)
+    assert len(fake.asked) < 10  # the queued pages were cancelled, not fetched in the background (3 asked)
+
+
+def test_a_long_feed_gives_its_first_links_only(caplog: pytest.LogCaptureFixture) -> None:
+    fake, feed = ManyLinks(30), "https://example.org/feed.xml"
+    items = list(load_web([feed], fake, Validators(Path("v.json")), lambda _: None, max_links=10))  # type: ignore[arg-type]
+    assert len(items) == 10
+    assert sorted(fake.asked) == sorted(f"https://example.org/news/{n}.html" for n in range(10))  # in feed order
+    assert f"{feed}: 30 links, only the first 10 fetched (20 skipped)" in caplog.messages
+
+
 def test_url_list_file(tmp_path: Path) -> None:
     listing = tmp_path / "urls.txt"
     listing.write_text("# feeds\nhttps://example.org/feed.xml\n\n  https://example.org/a.html  \n")
@@ -186,7 +225,7 @@ def test_watch_settings_are_checked(field: str, value: str, message: str) -> Non
 @pytest.mark.slow
 def test_cli_ingests_a_feed_with_the_real_model(site, tmp_path: Path) -> None:
     """`newsrag ingest URL --json` as a user runs it, twice: the second run fetches conditionally, embeds nothing."""
-    env = _env(
+    env = newsrag_env(
         tmp_path / "home",
         NEWSRAG_FETCH_TIMEOUT_S="0.5",
         NEWSRAG_FETCH_DELAY_S="0",
@@ -213,7 +252,7 @@ def test_cli_ingests_a_feed_with_the_real_model(site, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_cli_watch_runs_until_ctrl_c(site, tmp_path: Path) -> None:
     """`newsrag ingest --watch URL --every 1s`: runs again and again; Ctrl-C (SIGINT) ends it with exit code 0."""
-    env = _env(tmp_path / "home", NEWSRAG_FETCH_TIMEOUT_S="0.5", NEWSRAG_FETCH_DELAY_S="0")
+    env = newsrag_env(tmp_path / "home", NEWSRAG_FETCH_TIMEOUT_S="0.5", NEWSRAG_FETCH_DELAY_S="0")
     cmd = [NEWSRAG, "ingest", "--watch", f"{site.base}/atom.xml", "--every", "1s"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

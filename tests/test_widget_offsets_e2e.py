@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import CHROMIUM
-from .servers import ingest, newsrag_server
+from .servers import ingested_home, newsrag_server
 from .test_ui_e2e import ARTIFACTS
 
 pytestmark = [
@@ -34,9 +34,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("emoji")
     (root / "emoji").mkdir()
     (root / "emoji" / "deventer-emoji.txt").write_text(f" date 2021-05 {TEXT}\n", encoding="utf-8")
-    home = root / "home"
-    home.mkdir()
-    ingest(home, root / "emoji")
+    home = ingested_home(root, root / "emoji")
     ARTIFACTS.mkdir(exist_ok=True)
     with newsrag_server(home, llm="extractive") as url:
         yield url

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     )
     fetch_per_host: int = Field(2, ge=1, le=16, description="Requests in flight at once to one host.")
     fetch_max_mb: float = Field(10.0, gt=0, description="Web pages larger than this are rejected (streamed, cut).")
+    fetch_max_links: int = Field(
+        1000, ge=1, description="Article links taken from one feed or sitemap: its first ones, the rest skipped."
+    )
     fetch_retries: int = Field(
         2, ge=0, le=10, description="Retries of a web request after a timeout, 429 or 5xx, with back-off."
     )

@@ -42,12 +42,14 @@ def ingest_sources(
 
     validators = Validators(settings.home / VALIDATORS_FILE)
     with wiring.fetcher(settings) as fetcher:
+        known = store.catalog.get_article
+        web = load_web(urls, fetcher, validators, known, max_links=settings.fetch_max_links) if urls else ()
         report = ingest_paths(
             paths,
             store,
             settings.home,
             embeddings,
-            also=load_web(urls, fetcher, validators, store.catalog.get_article) if urls else (),
+            also=web,
             max_bytes=int(settings.max_file_mb * 2**20),
             max_tokens=settings.chunk_max_tokens,
             prune=prune,
