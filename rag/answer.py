@@ -227,7 +227,10 @@ class Assistant:
             if dated is not None:
                 period, date_from, date_to = dated
                 narrowed = replace(filters or Filters(), date_from=date_from, date_to=date_to)
-                found = retrieve(self.store, search, k=self.k, filters=narrowed)
+                as_of = period.kind == "as_of"  # the newest report up to the date holds the state asked about
+                found = retrieve(self.store, search, k=2 * self.k if as_of else self.k, filters=narrowed)
+                if as_of:
+                    found.hits = newest_first(found.hits, self.k)
                 if found.hits and refusal.relevant(found.dense, language, self.min_relevance, question):
                     applied = {"date_from": date_from, "date_to": date_to, "sources": list(narrowed.sources)}
                     return found, {**applied, "from_question": period.phrase}

@@ -9,7 +9,9 @@
 latest year in which the corpus has it (else the latest such date not after the corpus's end, or without a
 corpus not after `today`). Several dates in one question give the span over all of them. `Period.kind` is
 "day", "week", "weekend", "month", "part" (of a month or year), "year", "relative" (a window ending today:
-"the past week"), "since" (open end) or "span" (a range, or several dates).
+"the past week"), "since" (open end), "as_of" ("as of late February", "stand per 1 april": the month
+before it up to its end, where the newest report holds the state asked about) or "span" (a range, or several
+dates).
 `asks_for_latest` says whether a question asks for the newest state of a story ("latest", "currently",
 "nu", "volgens de laatste berichten").
 
@@ -122,6 +124,7 @@ _RULES: dict[str, re.Pattern[str]] = {
 }
 _SINCE = re.compile(r"\b(?:since|sinds|sedert|vanaf) $", re.IGNORECASE)
 _AFTER = re.compile(r"\b(?:after|na) $", re.IGNORECASE)
+_AS_OF = re.compile(r"\b(?:as of|as at|as on|(?:de )?stand (?:van|op|per)) $", re.IGNORECASE)
 _UNTIL = re.compile(r"\b(?:until|till|tot|tot en met|t/m|before|voor|vóór|uiterlijk|by) $", re.IGNORECASE)
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "een": 1, "a couple of": 2, "een paar": 3, "enkele": 3, "a few": 3}
 _NUMBERS |= {w: i + 2 for i, w in enumerate(["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"])}
@@ -166,8 +169,12 @@ def period_in(
             continue  # "tot 4 mei" alone would need a start; after "van 1 maart" it ends a range
         kind = _KINDS.get(name) or _kind(name, match)
         phrase = match.group()
-        since, after = _SINCE.search(before), _AFTER.search(before)
-        if since or after:
+        since, after, as_of = _SINCE.search(before), _AFTER.search(before), _AS_OF.search(before)
+        if as_of:
+            # the state of things as of a date is in the newest report up to its end, which may be weeks old
+            span = (span[0] - AS_OF_LOOKBACK, span[1])
+            kind, phrase = "as_of", as_of.group() + phrase
+        elif since or after:
             span = (span[0], limit) if since else (span[1] + DAY, limit)
             kind, phrase = "since", (since or after).group() + phrase  # type: ignore[union-attr]
         periods.append(Period(span[0], span[1], phrase, kind))
@@ -175,6 +182,9 @@ def period_in(
         return periods[0] if periods else None
     first, last = min(p.start for p in periods), max(p.end for p in periods)
     return Period(first, last, " … ".join(p.phrase for p in periods), _hull_kind(periods))
+
+
+AS_OF_LOOKBACK = dt.timedelta(days=31)
 
 
 def _hull_kind(periods: list[Period]) -> str:

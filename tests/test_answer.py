@@ -282,6 +282,29 @@ def test_a_day_the_question_names_narrows_the_search_and_the_answer_says_so(make
     assert answer.filters is None and not answer.refused
 
 
+def test_as_of_a_date_the_newest_report_up_to_it_is_read(fake_ingest, fake_embeddings):
+    reports = [
+        Article(id=f"cheese-{date}", title="Kaasmarkt Alkmaar", date=date, lang="nl", text=text)
+        for date, text in (
+            ("2019-04-05", "De kaasmarkt in Alkmaar trok 300 toeristen."),
+            ("2019-04-26", "De kaasmarkt in Alkmaar trok 500 toeristen."),
+            ("2019-05-20", "De kaasmarkt in Alkmaar trok 900 toeristen."),
+        )
+    ]
+    _, store = fake_ingest(reports)
+    bot = make_assistant(
+        store=store, embeddings=fake_embeddings, llm=scripted("500 [1]."), k=1, min_relevance=0.0, focus_margin=None
+    )
+    answer = bot.ask("As of 1 May 2019, how many tourists did the cheese market in Alkmaar draw?")
+    assert answer.filters == {
+        "date_from": "2019-03-31",
+        "date_to": "2019-05-01",
+        "sources": [],
+        "from_question": "As of 1 May 2019",
+    }
+    assert [c.article_id for c in answer.citations] == ["cheese-2019-04-26"]  # not the later or an older one
+
+
 def test_closest_sentences_without_the_kind_of_fact_asked_for_are_widened_before_the_model_reads_them(
     fake_ingest, fake_embeddings
 ):

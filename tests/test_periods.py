@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.periods import Period, asks_for_latest, period_in
+from rag.periods import Period, asks_for_latest, period_in, search_dates
 
 D = dt.date
 TODAY = D(2019, 4, 10)  # a Wednesday
@@ -105,6 +105,19 @@ def test_since_is_open_ended_up_to_today_or_the_corpus_end():
     )
     later = (D(2018, 1, 1), D(2019, 12, 31))
     assert period_in("since 2018", today=TODAY, corpus_dates=later, lang="en").end == D(2019, 12, 31)
+
+
+def test_as_of_a_date_reaches_back_a_month_to_its_end():
+    # the state as of a date is in the newest report up to it, which may be weeks old: no days after it
+    period = period_in("What was the toll as of late March 2019?", today=TODAY, corpus_dates=None, lang="en")
+    assert period == Period(D(2019, 2, 18), D(2019, 3, 31), "as of late March 2019", "as_of")
+    stand = period_in("Wat was de stand per 1 april?", today=TODAY, corpus_dates=None, lang="nl")
+    assert stand is not None and (stand.start, stand.end, stand.kind) == (D(2019, 3, 1), D(2019, 4, 1), "as_of")
+    assert search_dates("How many had died as of 1 April 2019?", today=TODAY) == (
+        Period(D(2019, 3, 1), D(2019, 4, 1), "as of 1 April 2019", "as_of"),
+        "2019-03-01",
+        "2019-04-01",
+    )
 
 
 def test_numeric_day_month_year_only_in_dutch():
