@@ -1,5 +1,11 @@
 """The answering chain: retrieve → focus → generate (streamed) → check → cite, with per-stage timings.
 
+When a draft fails a check, the model is asked again with more of the passages; when that draft too gives no
+fact of the kind asked for (or only restates the question), the two best retrieved passages are read alone,
+in turn: a 1.5B model misses the sentence that answers among the others' (on `dpg-nl-qa` this answered 3 more
+of 65 answerable questions, false refusals 0.108 -> 0.046; reading all four passages alone answered 2
+unanswerable ones from the weaker passages, so only the best two are read).
+
 `Assistant.stream()` yields text deltas (already citation-renumbered, half markers held back) and finally
 one `Answer`. `Assistant.ask()` returns just the `Answer`. With `llm=None` the extractive backend answers
 (`rag.extractive`): no model, deterministic, in the article's language.
@@ -56,6 +62,9 @@ ATTRIBUTION_TOP = 3
 ATTRIBUTION_NEIGHBOURS = (-1, 0, 1)  # and the sentences before and after them in their passage
 # Gates after which the model is asked once more, with the passages' best sentences up to the budget.
 RETRIED = ("model", "grounding", "attribution", "kind", "echo")
+# Gates after which each passage is then read alone: the drafts gave no fact of the kind asked for.
+ONE_BY_ONE = ("kind", "echo")
+ALONE = 2  # the first passages of the retrieval ranking read alone then
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
@@ -165,6 +174,24 @@ class Assistant:
                 raw, kept, gate, sources = "".join(retried), second, None, wide
             else:
                 evidence = {**evidence, "retry_gate": gate2, "retry_draft": "".join(retried), "retry": evidence2}
+        if evidence.get("retry_gate", gate) in ONE_BY_ONE and self.llm is not None and self.focus_margin is not None:
+            # the drafts restated the question without the fact asked for: the model may have missed the
+            # sentence that has it among the others; the best retrieved passages are read alone, in turn
+            t_alone = time.perf_counter()
+            drafts = []
+            for hit in found.hits[:ALONE]:
+                alone = self._sources(search, [hit], None)
+                got: list[str] = []
+                for _ in self._generate(question, alone, language, turns, {}, got):
+                    pass
+                third, gate3, _evidence3 = self._check("".join(got), question, turns, alone, language)
+                drafts.append({"draft": "".join(got), "gate": gate3})
+                if gate3 is None:
+                    raw, kept, gate, sources = "".join(got), third, None, alone
+                    break
+            timings["alone"] = time.perf_counter() - t_alone
+            if gate is not None:
+                evidence = {**evidence, "alone": drafts}
         if gate is not None:
             timings["verify"] = time.perf_counter() - t
             log.info("refused by the %s gate: %s", gate, evidence)

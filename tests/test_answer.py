@@ -228,13 +228,28 @@ def test_an_answer_failing_a_check_is_asked_again_with_more_of_the_passages(make
     assert "retry" in answer.timings
 
 
-def test_a_draft_failing_both_tries_is_refused_with_both_drafts_as_evidence(make_bot):
+def test_a_draft_failing_every_try_is_refused_with_every_draft_as_evidence(make_bot):
     q = "Hoe lang duurden de besprekingen in Moskou?"
-    bot = make_bot("De besprekingen duurden lang [1].", "Ze duurden heel lang [1].", focus_margin=0.03)
-    _, answer = run(bot, q)
+    replies = ("De besprekingen duurden lang [1].", "Ze duurden heel lang [1].", "Lang [1].", "Heel lang [1].")
+    _, answer = run(make_bot(*replies, focus_margin=0.03), q)
     assert answer.refused and answer.refusal["gate"] == "kind"
     assert answer.refusal["draft"] == "De besprekingen duurden lang [1]."
     assert answer.refusal["evidence"]["retry_draft"] == "Ze duurden heel lang [1]."
+    # then each of the two passages alone
+    assert answer.refusal["evidence"]["alone"] == [
+        {"draft": "Lang [1].", "gate": "kind"},
+        {"draft": "Heel lang [1].", "gate": "kind"},
+    ]
+
+
+def test_after_two_drafts_without_the_fact_asked_for_each_passage_is_read_alone(make_bot):
+    q = "Hoe lang duurden de besprekingen in Moskou?"
+    # the moscow passage alone gives it (if the cheese one is read first, its draft is not grounded there)
+    replies = ("De besprekingen duurden lang [1].", "Ze duurden heel lang [1].", *["Tien uur lang [1]."] * 2)
+    _, answer = run(make_bot(*replies, focus_margin=0.03), q)
+    assert not answer.refused and answer.answer.startswith("Tien uur lang")
+    assert [c.article_id for c in answer.citations] == ["moscow"]  # the passage it read alone
+    assert "alone" in answer.timings
 
 
 def test_a_number_from_another_sentence_than_the_claims_is_not_attributed():

@@ -24,13 +24,13 @@ from .conftest import ROOT, shared_path
 pytestmark = pytest.mark.slow
 
 BARS = (
-    "answer_accuracy=0.70",  # measured 0.754
-    "false_refusal_rate=0.12",  # measured 0.077
-    "refusal_accuracy=0.50",  # measured 0.600
-    "citation_precision=0.90",  # measured 0.950
+    "answer_accuracy=0.75",  # measured 0.831
+    "false_refusal_rate=0.10",  # measured 0.046
+    "refusal_accuracy=0.60",  # measured 0.733
+    "citation_precision=0.90",  # measured 0.952
     "citation_validity=1.0",
 )
-PER_TYPE_ACCURACY = 0.40  # measured: English about Dutch 0.767, Dutch 0.85, follow-ups 0.6, dates 0.6 (5 prompts)
+PER_TYPE_ACCURACY = 0.50  # measured: English about Dutch 0.80, Dutch 0.90, follow-ups 0.80, dates 0.80 (5 prompts)
 
 
 def test_dpg_nl_qa_gate_with_the_local_model(tmp_path: Path):
