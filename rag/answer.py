@@ -164,16 +164,13 @@ class Assistant:
             # may not resemble the question): ask again with the best sentences up to the budget, without
             # streaming the second draft
             log.info("%s check failed (%s): asking again with more of the passages", gate, evidence)
-            retried: list[str] = []
             t_retry = time.perf_counter()
-            for _ in self._generate(question, wide, language, turns, {}, retried):
-                pass
+            draft2, second, gate2, evidence2 = self._quiet_draft(question, wide, language, turns)
             timings["retry"] = time.perf_counter() - t_retry
-            second, gate2, evidence2 = self._check("".join(retried), question, turns, wide, language)
             if gate2 is None:
-                raw, kept, gate, sources = "".join(retried), second, None, wide
+                raw, kept, gate, sources = draft2, second, None, wide
             else:
-                evidence = {**evidence, "retry_gate": gate2, "retry_draft": "".join(retried), "retry": evidence2}
+                evidence = {**evidence, "retry_gate": gate2, "retry_draft": draft2, "retry": evidence2}
         if evidence.get("retry_gate", gate) in ONE_BY_ONE and self.llm is not None and self.focus_margin is not None:
             # the drafts restated the question without the fact asked for: the model may have missed the
             # sentence that has it among the others; the best retrieved passages are read alone, in turn
@@ -181,13 +178,10 @@ class Assistant:
             drafts = []
             for hit in found.hits[:ALONE]:
                 alone = self._sources(search, [hit], None)
-                got: list[str] = []
-                for _ in self._generate(question, alone, language, turns, {}, got):
-                    pass
-                third, gate3, _evidence3 = self._check("".join(got), question, turns, alone, language)
-                drafts.append({"draft": "".join(got), "gate": gate3})
+                draft3, third, gate3, _ = self._quiet_draft(question, alone, language, turns)
+                drafts.append({"draft": draft3, "gate": gate3})
                 if gate3 is None:
-                    raw, kept, gate, sources = "".join(got), third, None, alone
+                    raw, kept, gate, sources = draft3, third, None, alone
                     break
             timings["alone"] = time.perf_counter() - t_alone
             if gate is not None:
@@ -254,19 +248,22 @@ class Assistant:
             if dated is not None:
                 period, date_from, date_to = dated
                 narrowed = replace(filters or Filters(), date_from=date_from, date_to=date_to)
-                as_of = period.kind == "as_of"  # the newest report up to the date holds the state asked about
-                found = retrieve(self.store, search, k=2 * self.k if as_of else self.k, filters=narrowed)
-                if as_of:
-                    found.hits = newest_first(found.hits, self.k)
+                if period.kind == "as_of":  # the newest report up to the date holds the state asked about
+                    found = self._newest(search, narrowed)
+                else:
+                    found = retrieve(self.store, search, k=self.k, filters=narrowed)
                 if found.hits and refusal.relevant(found.dense, language, self.min_relevance, question):
                     applied = {"date_from": date_from, "date_to": date_to, "sources": list(narrowed.sources)}
                     return found, {**applied, "from_question": period.phrase}
         if latest:
-            # the newest reports of the story first: look deeper, then keep the newest relevant passages
-            found = retrieve(self.store, search, k=2 * self.k, filters=filters)
-            found.hits = newest_first(found.hits, self.k)
-            return found, None
+            return self._newest(search, filters), None
         return retrieve(self.store, search, k=self.k, filters=filters), None
+
+    def _newest(self, search: str, filters: Filters | None) -> Retrieval:
+        """The newest reports of the story first: look twice as deep, then keep the newest relevant passages."""
+        found = retrieve(self.store, search, k=2 * self.k, filters=filters)
+        found.hits = newest_first(found.hits, self.k)
+        return found
 
     def _check(
         self, raw: str, question: str, turns: Sequence[Turn], sources: list[Source], language: str
@@ -290,6 +287,16 @@ class Assistant:
         if adds_nothing(kept, question, render_sources(same_language) if same_language else None):
             return "", "echo", {"question": question}
         return kept, None, {}
+
+    def _quiet_draft(
+        self, question: str, sources: list[Source], language: str, turns: Sequence[Turn]
+    ) -> tuple[str, str, str | None, dict]:
+        """Another draft, not streamed, and its check: (draft, grounded sentences, refusing gate, evidence)."""
+        parts: list[str] = []
+        for _ in self._generate(question, sources, language, turns, {}, parts):
+            pass
+        draft = "".join(parts)
+        return (draft, *self._check(draft, question, turns, sources, language))
 
     def _turns(self, history: Sequence[Turn]) -> list[Turn]:
         """The last turns of the conversation, without citation markers (their sources are gone) and cut
