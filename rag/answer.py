@@ -284,7 +284,7 @@ class Assistant:
         if kind and not gives(kept, kind, question):
             return "", "kind", {"asked_for": kind}
         same_language = [s for s in sources if s.hit.lang == language]
-        if adds_nothing(kept, question, render_sources(same_language) if same_language else None):
+        if adds_nothing(kept, question, render_sources(same_language) if same_language else None, language):
             return "", "echo", {"question": question}
         return kept, None, {}
 

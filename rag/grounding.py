@@ -25,6 +25,8 @@ import unicodedata
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+import simplemma
+
 from index.catalog import STOPWORDS
 from rag.citations import proper_names, strip_markers
 from rag.evaluation.normalize import normalize
@@ -89,9 +91,9 @@ _ASKS = (
         "number",
         re.compile(
             r"\b(?:how (?:many|much|long|far|fast|high|big|old|tall)|hoeveel|hoe (?:lang|ver|hoog|groot|oud|snel)"
-            r"|(?:what|which) (?:percentage|share|amount|number|age|price|score)|at what age"
+            r"|(?:what|which) (?:percentage|share|amount|number|age|price|score|sentence|penalty|fine)|at what age"
             r"|what (?:was|is|were) the (?:score|vote|result|final score|margin)"
-            r"|welk (?:percentage|bedrag|aantal)|welke (?:leeftijd|prijs|score|uitslag)|op welke leeftijd"
+            r"|welk (?:percentage|bedrag|aantal)|welke (?:leeftijd|prijs|score|uitslag|straf|celstraf|boete)|op welke leeftijd"
             r"|wat (?:was|is|waren) de (?:uitslag|score|stand|stemverhouding))\b",
             re.I,
         ),
@@ -117,6 +119,12 @@ _ASKS = (
             re.I,
         ),
     ),
+)
+# A question asking which person holds a role: the answer names the person, not an office or a body.
+_PERSON = re.compile(
+    r"\b(?:which|welke) (?:minister|mayor|player|coach|president|singer|actor|artist|burgemeester|speler"
+    r"|trainer|zanger|zangeres|acteur|artiest)\b",
+    re.I,
 )
 # Function words that answers add to a restated question without adding a fact.
 _FILLER = STOPWORDS | frozenset(
@@ -216,13 +224,15 @@ def states_all(grounds: Grounds, found: list[str]) -> bool:
     return all(k in grounds.numbers if _DIGITS.search(k) else grounds.states_name(k) for k in found)
 
 
-def adds_nothing(answer: str, question: str, sources: str | None = None) -> bool:
+def adds_nothing(answer: str, question: str, sources: str | None = None, lang: str | None = None) -> bool:
     """The answer's content words (not function words, not words of three letters or fewer such as "got")
-    all occur in the question; given the text of `sources` in the answer's language, also when none of the
+    all occur in the question, as the same word, a stem variant or, given the answer's language, the same
+    lemma ("threw"/"throwing"); given the text of `sources` in the answer's language, also when none of the
     words it adds occurs there (it paraphrases the question: "the collision was caused by a crash")."""
     asked = [t for t in normalize(question) if t not in _FILLER]
+    lemmas = {_lemma(q, lang) for q in asked}
     words = [t for t in normalize(strip_markers(answer)) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
-    new = [t for t in words if not any(_stem_match(t, q) for q in asked)]
+    new = [t for t in words if _lemma(t, lang) not in lemmas and not any(_stem_match(t, q) for q in asked)]
     if not new or sources is None:
         return not new
     stated = set(normalize(sources))
@@ -247,6 +257,8 @@ def gives(answer: str, kind: str, question: str) -> bool:
     if kind == "date":
         return bool(numbers) or any(fold(w) in DATE_WORDS for w in _WORDS.findall(claim))
     names = [n for n in proper_names(claim) if not asked.states_name(n)]
+    if _PERSON.search(question):  # "which minister": an office or a body ("De Tweede Kamer") names no person
+        names = [n for n in names if fold(n) not in TITLE_WORDS]
     return bool(names)
 
 
@@ -292,6 +304,23 @@ TITLE_WORDS = frozenset(
         "police",
         "army",
         "navy",
+        # Dutch: "de Tweede Kamer", "het kabinet", "premier", "de rechtbank"
+        "eerste",
+        "tweede",
+        "kamer",
+        "kabinet",
+        "regering",
+        "ministerie",
+        "premier",
+        "staatssecretaris",
+        "burgemeester",
+        "wethouder",
+        "gemeente",
+        "gemeenteraad",
+        "rechtbank",
+        "politie",
+        "koning",
+        "koningin",
     ]
 )
 
@@ -312,6 +341,17 @@ def _stem_match(a: str, b: str) -> bool:
     short, long = sorted((a, b), key=len)
     # a stem variant ("bankrupt"/"bankruptcy"), not a part of a compound ("kaas"/"kaasdragers")
     return len(short) >= 4 and len(short) >= 0.7 * len(long) and long.startswith(short[: max(4, len(short) - 2)])
+
+
+@lru_cache(maxsize=65536)
+def _lemma(word: str, lang: str | None) -> str:
+    """The word's dictionary form in that language (simplemma), or the word itself."""
+    if lang is None or _DIGITS.search(word):
+        return word
+    try:
+        return simplemma.lemmatize(word, lang=lang)
+    except ValueError:  # a language simplemma has no data for
+        return word
 
 
 @lru_cache(maxsize=65536)

@@ -60,6 +60,15 @@ def test_an_answer_that_restates_the_question_adds_nothing():
     assert not adds_nothing("An orange scent [1].", "What smell were the detainees exposed to?")
 
 
+def test_another_form_of_the_questions_verb_adds_nothing_given_the_language():
+    q = "What were the protesters throwing at the town hall?"
+    assert adds_nothing("The protesters threw it at the town hall [1].", q, lang="en")
+    assert not adds_nothing("The protesters threw eggs at the town hall [1].", q, lang="en")
+    assert not adds_nothing("The protesters threw it at the town hall [1].", q)  # no language: no lemmas
+    assert adds_nothing("Ze gooiden het naar het stadhuis [1].", "Wat gooide men naar het stadhuis?", lang="nl")
+    assert not adds_nothing("The protesters threw it at the town hall [1].", q, lang="xx")  # no lemma data
+
+
 def test_citations_narrow_to_the_sources_that_state_the_sentences_facts():
     from index.records import Hit
     from rag.answer import narrow_citations
@@ -84,7 +93,8 @@ def test_citations_narrow_to_the_sources_that_state_the_sentences_facts():
      ("Who won the stage?", "name"), ("En wie volgt hij op?", "name"), ("What caused the blackout?", None),
      ("What did the council decide when the dike broke?", None), ("Wat gebeurt er wanneer de dijk breekt?", None),
      ("And when did it open?", "date"), ("What was the score in the final?", "number"),
-     ("Tegen welk land speelt Oranje?", "name"), ("Which measure did the council take?", None)],
+     ("Tegen welk land speelt Oranje?", "name"), ("Which measure did the council take?", None),
+     ("What sentence did the burglar get?", "number"), ("Welke straf eist het OM?", "number")],
 )  # fmt: skip
 def test_what_a_question_asks_for(question, kind):
     from rag.grounding import asked_for
@@ -107,6 +117,10 @@ def test_an_answer_without_the_kind_of_fact_asked_for_gives_nothing():
     assert not gives(
         "The Tour of Catalonia winner won it [1].", "name", "Who won the queen stage of the Tour of Catalonia?"
     )
+    # a question for the person in a role is not answered by an office or a body
+    assert not gives("De Tweede Kamer besloot dat [1].", "name", "Welke minister besloot tot de sluiting?")
+    assert gives("Minister Karin de Vries besloot dat [1].", "name", "Welke minister besloot tot de sluiting?")
+    assert gives("De Tweede Kamer stemde ertegen [1].", "name", "Wie stemde tegen het plan?")
 
 
 def test_month_and_weekday_names_need_no_source_spelling_them():
