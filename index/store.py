@@ -210,6 +210,7 @@ def open_store(
             )
         store_id = str(meta["store_id"])
     else:
+        _refuse_taken_catalog(client, catalog_path, collection)
         store_id = uuid.uuid4().hex
     chroma = Chroma(
         collection_name=collection,
@@ -235,6 +236,28 @@ def open_store(
         catalog.set_meta("store_id", store_id)
         catalog.set_meta("embed_model", model_name)
     return HybridStore(chroma, catalog, embeddings, store_id, client=client)
+
+
+def _refuse_taken_catalog(client: Any, catalog_path: Path, collection: str) -> None:
+    """StoreError when the data directory's catalog belongs to another collection there: a new collection
+    would reset it, and that collection would lose its articles and keyword index."""
+    if not catalog_path.exists():
+        return
+    catalog = Catalog(catalog_path)
+    try:
+        owner = catalog.get_meta("store_id")
+        articles = catalog.count_articles()
+    finally:
+        catalog.close()
+    if not owner or not articles:
+        return
+    for other in client.list_collections():
+        if (getattr(other, "metadata", None) or {}).get("store_id") == owner:
+            raise StoreError(
+                f"The data directory {catalog_path.parent} holds the collection {other.name!r} "
+                f"({articles} articles); the collection {collection!r} needs a data directory of its own "
+                f"(another NEWSRAG_HOME), or use NEWSRAG_COLLECTION={other.name}."
+            )
 
 
 def _get_collection(client: Any, name: str, where: str) -> Any:

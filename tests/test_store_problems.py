@@ -67,6 +67,14 @@ def test_store_of_the_other_embedding_backend(home: Path, monkeypatch):
     _clean_failure(invoke("stats"), "configured model is 'multilingual-e5-small'", "NEWSRAG_EMBED_BACKEND", "--rebuild")
 
 
+def test_another_collection_in_the_same_data_directory_loses_nothing_stored(home: Path, monkeypatch):
+    # the catalog (articles, keyword index) is one per data directory: a second collection there would reset it
+    monkeypatch.setenv("NEWSRAG_COLLECTION", "second")
+    _clean_failure(invoke("stats"), "holds the collection 'newsrag'", "NEWSRAG_HOME")
+    monkeypatch.delenv("NEWSRAG_COLLECTION")
+    assert json.loads(invoke("search", "Lavrov", "--json").output)[0]["article_id"] == SEED_ID
+
+
 def test_a_file_that_turns_bad_loses_nothing_already_stored(tmp_path: Path):
     folder = tmp_path / "feed"
     folder.mkdir()
