@@ -11,8 +11,8 @@ cannot tell either from a real answer (both read like the passage), but their wo
   Dutch and English: accents folded, a shared stem ("Catalonia"/"Catalonië"), or close spelling after a
   few Dutch-English sound rules ("Poetin"/"Putin", "Moskou"/"Moscow"). Names that differ entirely between
   the languages ("Duitsland"/"Germany") are not recognised: such a sentence counts as unstated.
-- `adds_nothing`: the answer's content words are all in the question (stems compared loosely): it names
-  no fact beyond what was asked.
+- `adds_nothing`: the answer's content words are all in the question (stems compared loosely, and lemmas by
+  simplemma in the answer's language: "threw" is "throwing"): it names no fact beyond what was asked.
 
 Not handled: a wrong name or number that the sources do state (taken from the wrong sentence), and
 lower-case languages' names.
