@@ -43,7 +43,7 @@ from rag.errors import InputError, QuestionTooLong
 from rag.extractive import extract
 from rag.focus import focused_sources
 from rag.grounding import Grounds, adds_nothing, asked_for, gives, keys, states_all
-from rag.language import detect_language
+from rag.language import detect_language, in_other_language
 from rag.periods import asks_for_latest, search_dates
 from rag.prompts import NOT_FOUND, answer_messages, prefix_messages, render_sources
 from rag.recency import as_of, conflicting_report, newest_first, with_conflict
@@ -61,20 +61,22 @@ ATTRIBUTION_MARGIN = 0.03
 ATTRIBUTION_TOP = 3
 ATTRIBUTION_NEIGHBOURS = (-1, 0, 1)  # and the sentences before and after them in their passage
 # Gates after which the model is asked once more, with the passages' best sentences up to the budget.
-RETRIED = ("model", "grounding", "attribution", "kind", "echo")
+RETRIED = ("model", "grounding", "attribution", "kind", "echo", "language")
 # Gates after which each passage is then read alone: the drafts gave no fact of the kind asked for.
-ONE_BY_ONE = ("kind", "echo")
+ONE_BY_ONE = ("kind", "echo", "language")
 ALONE = 2  # the first passages of the retrieval ranking read alone then
+SEARCHED_TURNS = 2  # the conversation's last user questions searched with a follow-up
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """What to search for: the question, after the conversation's last user question when there is one, so
-    that a follow-up ("how long did the talks last?") is searched with its subject ("who mediated in
-    Moscow?"). On `dpg-nl-qa`'s follow-ups this put the answering article in the top 4 for 9 of 10; the
-    local model's rewrite of the follow-up did worse (two fell to ranks 6 and 14) and cost a model call
-    that also evicted the answer prompt's cached prefix."""
-    last_user = next((c for r, c in reversed(history) if r == "user" and c), "")
-    return f"{last_user[:600]} {question}".strip()
+    """What to search for: the question, after the conversation's last user questions (`SEARCHED_TURNS`)
+    when there are any, so that a follow-up ("how long did the talks last?") is searched with its subject
+    ("who mediated in Moscow?"), and a follow-up of a follow-up ("and the second?") with the subject the
+    conversation started from. On `dpg-nl-qa`'s follow-ups the last question alone put the answering
+    article in the top 4 for 9 of 10; the local model's rewrite of the follow-up did worse (two fell to
+    ranks 6 and 14) and cost a model call that also evicted the answer prompt's cached prefix."""
+    asked = [c[:600] for r, c in history if r == "user" and c][-SEARCHED_TURNS:]
+    return " ".join([*asked, question]).strip()
 
 
 @dataclass
@@ -286,6 +288,11 @@ class Assistant:
         same_language = [s for s in sources if s.hit.lang == language]
         if adds_nothing(kept, question, render_sources(same_language) if same_language else None, language):
             return "", "echo", {"question": question}
+        # a draft that copies its source sentence ("...ten onrechte...") is not an answer in the question's
+        # language, and a copied sentence passes the checks above whatever it answers
+        written_in = in_other_language(strip_markers(kept), language)
+        if written_in is not None:
+            return "", "language", {"asked_in": language, "written_in": written_in}
         return kept, None, {}
 
     def _quiet_draft(

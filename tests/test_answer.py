@@ -194,6 +194,20 @@ def test_a_follow_up_is_searched_after_the_last_user_question():
     assert retrieval_query("Hoe lang?", []) == "Hoe lang?"
 
 
+def test_a_follow_up_of_a_follow_up_is_searched_with_the_subject_the_conversation_started_from():
+    from rag.answer import retrieval_query
+
+    history = [
+        ("user", "Wie bemiddelde in Moskou?"),
+        ("assistant", "Lavrov [1]."),
+        ("user", "Hoe lang duurde het?"),
+        ("assistant", "Tien uur [1]."),
+    ]
+    assert retrieval_query("En waar?", history) == "Wie bemiddelde in Moskou? Hoe lang duurde het? En waar?"
+    older = [("user", "Wie won de kaasmarkt?"), ("assistant", "Niemand."), *history]
+    assert "kaasmarkt" not in retrieval_query("En waar?", older)  # only the last two questions
+
+
 def test_a_same_language_passage_without_the_questions_name_must_score_higher():
     from index.records import Hit
     from rag import refusal
@@ -226,6 +240,25 @@ def test_an_answer_failing_a_check_is_asked_again_with_more_of_the_passages(make
     _, answer = run(bot, q)
     assert not answer.refused and "tien uur" in answer.answer  # the first draft gave no number
     assert "retry" in answer.timings
+
+
+def test_a_draft_quoting_the_source_in_another_language_is_asked_again(make_bot):
+    q = "How long did the talks in Moscow last?"
+    n = _source_number(make_bot(), q, "moscow")
+    copied = f"De besprekingen duurden tien uur lang in Moskou, zo meldde het ministerie [{n}]."
+    bot = make_bot(copied, f"The talks in Moscow lasted ten hours [{n}].", *[copied] * 3, focus_margin=0.03)
+    _, answer = run(bot, q)
+    assert not answer.refused and answer.answer.startswith("The talks in Moscow lasted ten hours")
+    assert {"retry", "alone"} & answer.timings.keys()  # asked again (with more, or a passage alone)
+
+
+def test_a_draft_only_ever_in_another_language_is_refused_by_the_language_check(make_bot):
+    q = "How long did the talks in Moscow last?"
+    n = _source_number(make_bot(), q, "moscow")
+    copied = f"De besprekingen duurden tien uur lang in Moskou, zo meldde het ministerie [{n}]."
+    _, answer = run(make_bot(*[copied] * 4, focus_margin=0.03), q)
+    assert answer.refused and answer.refusal["gate"] == "language"
+    assert answer.refusal["evidence"]["written_in"] == "nl" and len(answer.refusal["evidence"]["alone"]) == 2
 
 
 def test_a_draft_failing_every_try_is_refused_with_every_draft_as_evidence(make_bot):
