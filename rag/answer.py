@@ -288,9 +288,10 @@ class Assistant:
         same_language = [s for s in sources if s.hit.lang == language]
         if adds_nothing(kept, question, render_sources(same_language) if same_language else None, language):
             return "", "echo", {"question": question}
-        # a draft that copies its source sentence ("...ten onrechte...") is not an answer in the question's
-        # language, and a copied sentence passes the checks above whatever it answers
-        written_in = in_other_language(strip_markers(kept), language)
+        # a model's draft that copies its source sentence ("...ten onrechte...") is not an answer in the
+        # question's language, and a copied sentence passes the checks above whatever it answers; the
+        # extractive backend quotes its sources by design
+        written_in = in_other_language(strip_markers(kept), language) if self.llm is not None else None
         if written_in is not None:
             return "", "language", {"asked_in": language, "written_in": written_in}
         return kept, None, {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.sentences import split_sentences
+from rag.citations import cite
 from rag.records import Source
 from rag.scoring import Scorer
 
@@ -18,7 +19,8 @@ MAX_SENTENCES = 2
 
 
 def extract(question: str, sources: Sequence[Source], score: Scorer) -> str:
-    """Best sentences with `[n]` markers (numbers as given in `sources`), in passage order."""
+    """Best sentences, each with its `[n]` marker before its end punctuation as a model places it (numbers as
+    given in `sources`), in passage order."""
     candidates: list[tuple[int, int, str]] = []  # (source n, position, sentence)
     for source in sources:
         text = source.hit.text
@@ -33,4 +35,4 @@ def extract(question: str, sources: Sequence[Source], score: Scorer) -> str:
     best = scores[ranked[0]]
     picked = [i for i in ranked[:MAX_SENTENCES] if scores[i] >= best - TIE]
     picked.sort(key=lambda i: (candidates[i][0], candidates[i][1]))
-    return " ".join(f"{candidates[i][2]} [{candidates[i][0]}]" for i in picked)
+    return " ".join(cite(candidates[i][2], [candidates[i][0]]) for i in picked)

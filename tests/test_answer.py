@@ -168,8 +168,19 @@ def test_extractive_backend_quotes_the_best_sentence(fake_ingest, fake_embedding
     _, store = fake_ingest(ARTICLES)
     bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2)
     answer = bot.ask("Wie bemiddelde bij de besprekingen in Moskou?")
-    assert answer.answer.startswith("Lavrov bemiddelde bij de besprekingen in Moskou. [1]")
+    assert answer.answer.startswith("Lavrov bemiddelde bij de besprekingen in Moskou [1].")
     assert answer.citations[0].article_id == "moscow" and answer.citations[0].supported
+
+
+def test_extractive_backend_quotes_a_dutch_source_for_an_english_question(fake_ingest, fake_embeddings):
+    # the extractive backend cannot translate: its quote in the article's language is the answer
+    sentence = "De besprekingen over het bestand duurden volgens de minister tien uur lang in Moskou."
+    article = Article(id="talks", title="Bestand", date="2020-10", lang="nl", text=sentence)
+    _, store = fake_ingest([article])
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=None, min_relevance=0.0, min_support=0.2)
+    answer = bot.ask("How long were the besprekingen over het bestand in Moskou, and who said so?")
+    assert answer.language == "en" and not answer.refused, answer.refusal
+    assert answer.answer == sentence.removesuffix(".") + " [1]."
 
 
 def test_a_supported_sentence_the_model_left_uncited_gets_its_citation(make_bot):
