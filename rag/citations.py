@@ -240,21 +240,32 @@ def combined_score(similarity: float, claim_keys: set[str], candidate: str) -> f
     return lifted
 
 
+def claim_spans(text: str, lang: str | None) -> list[tuple[int, int]]:
+    """The sentence spans of an answer (markers unglued), with a marker run that opens a sentence moved to
+    the end of the one before: "Claim. [1] Next." -> "Claim. [1]", "Next."."""
+    spans: list[tuple[int, int]] = []
+    for start, end in split_sentences(text, lang):
+        opening = _RUN.match(text[start:end])
+        if spans and opening:
+            spans[-1] = (spans[-1][0], start + opening.end())
+            rest = text[start + opening.end() : end]
+            start = end - len(rest.lstrip())
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
 def _claims(answer_text: str, lang: str | None) -> list[tuple[str, list[int]]]:
     """(claim text without markers, renumbered citations) per answer sentence that is a claim.
 
-    A run that opens a sentence is moved to the sentence before ("Claim. [1] Next."). A sentence with
-    no letter or digit once its markers are gone ("[1].", "--") is no claim; its markers go to the
-    sentence before too, or are lost if there is none.
+    A run that opens a sentence is the sentence before's (`claim_spans`). A sentence with no letter or
+    digit once its markers are gone ("[1].", "--") is no claim; its markers go to the sentence before too,
+    or are lost if there is none.
     """
     text = unglue_markers(answer_text)
     claims: list[tuple[str, list[int]]] = []
-    for start, end in split_sentences(text, lang):
+    for start, end in claim_spans(text, lang):
         sentence = text[start:end]
-        opening = _RUN.match(sentence)
-        if opening and claims:
-            claims[-1][1].extend(k for k in markers_in(opening.group()) if k not in claims[-1][1])
-            sentence = sentence[opening.end() :]
         claim = " ".join(strip_markers(sentence).split())
         if has_content(claim):
             claims.append((claim, markers_in(sentence)))
@@ -348,7 +359,6 @@ def fix_citations(
     what the chat and the widget render.
     """
     text = unglue_markers(answer_text)
-    spans = split_sentences(text, lang)
     candidates: list[tuple[int, str]] = []
     for source in sources:
         hit = source.hit
@@ -356,16 +366,12 @@ def fix_citations(
     if not candidates:
         return text
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement sentence)
-    for i, (start, end) in enumerate(spans):
+    for start, end in claim_spans(text, lang):
         sentence = text[start:end]
-        opening = _RUN.match(sentence)
-        head = opening.end() if opening else 0  # an opening run belongs to the sentence before
-        body = sentence[head:]
-        opens_next = i + 1 < len(spans) and _RUN.match(text[spans[i + 1][0] : spans[i + 1][1]])
-        claim = " ".join(strip_markers(body).split())
-        if opens_next or not has_content(claim):
+        claim = " ".join(strip_markers(sentence).split())
+        if not has_content(claim):
             continue
-        cited = markers_in(body)
+        cited = markers_in(sentence)
         keys = _keys(claim)
         similarities = score(claim, [c for _, c in candidates])
         scored = [combined_score(v, keys, c) for v, (_, c) in zip(similarities, candidates, strict=True)]
@@ -375,7 +381,7 @@ def fix_citations(
         if scored[j] < threshold:
             continue
         n = candidates[j][0]
-        edits.append((start + head, end, _repointed(body, n) if cited else f"{body} [{n}]"))
+        edits.append((start, end, _repointed(sentence, n) if cited else f"{sentence.rstrip()} [{n}]"))
     for start, end, fixed in reversed(edits):
         text = text[:start] + fixed + text[end:]
     return text

@@ -60,6 +60,13 @@ def test_an_answer_that_restates_the_question_adds_nothing():
     assert not adds_nothing("An orange scent [1].", "What smell were the detainees exposed to?")
 
 
+def test_a_short_name_is_something_added():
+    q = "Which ferry towed the barge to the harbour?"
+    assert not adds_nothing("The MV Ada towed the barge to the harbour [1].", q, lang="en")
+    assert not adds_nothing("De SP stemde voor [1].", "Welke partij stemde voor?", lang="nl")
+    assert adds_nothing("The ferry towed the barge to the harbour [1].", q, lang="en")
+
+
 def test_another_form_of_the_questions_verb_adds_nothing_given_the_language():
     q = "What were the protesters throwing at the town hall?"
     assert adds_nothing("The protesters threw it at the town hall [1].", q, lang="en")
@@ -84,6 +91,10 @@ def test_citations_narrow_to_the_sources_that_state_the_sentences_facts():
     assert narrow_citations("The talks lasted 10 hours [3].", sources, q, "en") == "The talks lasted 10 hours [2]."
     assert narrow_citations("The talks lasted 10 hours.", sources, q, "en") == "The talks lasted 10 hours [2]."
     assert narrow_citations("They lasted long [1][3].", sources, q, "en") == "They lasted long [1][3]."
+    # a marker after the full stop is the sentence's own, not a sentence of its own to cite again
+    assert narrow_citations("The talks lasted 10 hours.[3]", sources, q, "en") == "The talks lasted 10 hours [2]."
+    two = "The talks lasted 10 hours. [3] They lasted long [1]."
+    assert narrow_citations(two, sources, q, "en") == "The talks lasted 10 hours [2]. They lasted long [1]."
 
 
 @pytest.mark.parametrize(
