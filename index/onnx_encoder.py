@@ -4,11 +4,8 @@ quantized to int8, run by ONNX Runtime as the first module of an ordinary `Sente
 Everything after the encoder is sentence-transformers' own: `encode` (length-sorted batches, prompts,
 truncation), the folder's mean `Pooling` and `Normalize`. So ingestion, search and the benchmark's raw
 encoder all call `SentenceTransformer.encode` whichever backend is chosen; only the transformer's forward
-pass runs on ONNX Runtime, its graph fused (`_fuse`). On 2 cores the unfused pass was about 2.3x as fast as
-torch's float32 one, and the fused one is 1.2x faster again; the vectors stay within cosine 0.99 of the float32
-model's (mean 0.999; checked by `tests/test_onnx_encoder.py`). A store built with the unfused graph of earlier
-versions keeps its vectors: they are as close to the fused graph's (mean cosine 0.999, lowest 0.998 on 200
-news passages) as either is to float32's.
+pass runs on ONNX Runtime. On 2 cores that pass is about 2.3x as fast as torch's float32 one, and the
+vectors stay within cosine 0.99 of the float32 model's (mean 0.999; checked by `tests/test_onnx_encoder.py`).
 
 Why not `SentenceTransformer(backend="onnx")`: it needs `optimum-onnx`, whose releases pin
 `transformers<4.58`, older than the sentence-transformers 6 this project runs on.
@@ -45,8 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INT8_FILE = "onnx/model_fused_qint8.onnx"  # in the folder where sentence-transformers' own exports put theirs
-_UNFUSED = "onnx/model_qint8.onnx"  # the unfused build of earlier versions, removed when this one is built
+INT8_FILE = "onnx/model_qint8.onnx"  # where sentence-transformers' own exports put theirs
 _INPUTS = ("input_ids", "attention_mask")
 _OPSET = 17
 _LAYER = re.compile(r"/layer\.(\d+)/")
@@ -70,12 +66,10 @@ def ensure_int8(folder: Path) -> Path:
             shutil.rmtree(stale, ignore_errors=True)
     try:
         with tempfile.TemporaryDirectory(prefix=".int8-", dir=target.parent) as tmp:
-            fp32, fused, int8 = (Path(tmp) / name for name in ("model.onnx", "fused.onnx", "model_qint8.onnx"))
+            fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model_qint8.onnx"
             _export(folder, fp32)
-            _fuse(folder, fp32, fused)
-            _quantize(fused, int8)
+            _quantize(fp32, int8)
             os.replace(int8, target)
-        (folder / _UNFUSED).unlink(missing_ok=True)
     except ModelError:
         raise
     except Exception as e:  # wrapped with the way out: the torch backend needs none of this
@@ -88,11 +82,7 @@ def ensure_int8(folder: Path) -> Path:
 
 
 def _export(folder: Path, out: Path) -> None:
-    """torch -> ONNX (float32) of the folder's transformer: token embeddings for (ids, mask), dynamic shapes.
-
-    With BERT's eager attention: its MatMul/Softmax pattern is the one ONNX Runtime's BERT optimizer fuses
-    into one Attention op (`_fuse`); the SDPA attention transformers uses by default exports in a form it
-    does not recognise."""
+    """torch -> ONNX (float32) of the folder's transformer: token embeddings for (ids, mask), dynamic shapes."""
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -105,7 +95,7 @@ def _export(folder: Path, out: Path) -> None:
             return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     hf_logging.disable_progress_bar()
-    model = Encoder(AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval())
+    model = Encoder(AutoModel.from_pretrained(str(folder)).eval())
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     sample = tokenizer(["passage: a", "passage: two words"], padding=True, return_tensors="pt")
     with torch.no_grad(), warnings.catch_warnings():
@@ -122,32 +112,10 @@ def _export(folder: Path, out: Path) -> None:
         )
 
 
-def _fuse(folder: Path, fp32: Path, fused: Path) -> None:
-    """ONNX Runtime's BERT graph fusions: one Attention op per layer (quantized whole by `_quantize`), the
-    embeddings' and the residuals' layer norms, bias + GELU. ONNX Runtime's session-time optimizations do
-    the latter but not the attention: on 2 cores (AVX-512 + VNNI) the int8 encoder is 1.23x as fast fused
-    (600 news passages: 27.4 against 22.3 passages/s), at the same cosine to float32 (mean 0.9990)."""
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    config = json.loads((folder / "config.json").read_text())
-    model = optimize_model(
-        str(fp32),
-        model_type="bert",
-        num_heads=int(config["num_attention_heads"]),
-        hidden_size=int(config["hidden_size"]),
-        opt_level=1,
-        use_gpu=False,
-    )
-    fusions = model.get_fused_operator_statistics()
-    if fusions.get("Attention", 0) != int(config["num_hidden_layers"]):
-        raise ModelError(f"Expected one fused Attention per layer of {fp32}, got {fusions}")
-    model.save_model_to_file(str(fused))
-
-
 def _quantize(fp32: Path, int8: Path) -> None:
     """Dynamic quantization of the weight matrices: int8 per output channel, activations per batch at run time.
 
-    Only MatMul and Attention weights are quantized (the word-embedding table stays float32: a lookup costs nothing to run).
+    Only MatMul weights are quantized (the word-embedding table stays float32: a lookup costs nothing to run).
     The FFN down-projections of the lower half of the layers stay float32 too: their inputs (GELU outputs)
     carry the outliers that int8 rounds worst. Measured on 160 Dutch news chunks against torch float32:
     mean cosine 0.9967 with every MatMul in int8, 0.9990 with those kept, for about 7% of the speed.
@@ -165,10 +133,8 @@ def _quantize(fp32: Path, int8: Path) -> None:
         str(int8),
         weight_type=QuantType.QInt8,
         per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention"],
+        op_types_to_quantize=["MatMul"],
         nodes_to_exclude=keep,
-        # the fused ops' outputs have no type for ONNX's shape inference (com.microsoft domain): they are float
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
 
 
