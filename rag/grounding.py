@@ -225,17 +225,13 @@ def states_all(grounds: Grounds, found: list[str]) -> bool:
 
 
 def adds_nothing(answer: str, question: str, sources: str | None = None, lang: str | None = None) -> bool:
-    """The answer's content words (not function words, not words of three letters or fewer such as "got",
-    unless they are capitalised in the answer as names are)
+    """The answer's content words (not function words, not words of three letters or fewer such as "got")
     all occur in the question, as the same word, a stem variant or, given the answer's language, the same
     lemma ("threw"/"throwing"); given the text of `sources` in the answer's language, also when none of the
     words it adds occurs there (it paraphrases the question: "the collision was caused by a crash")."""
     asked = [t for t in normalize(question) if t not in _FILLER]
     lemmas = {_lemma(q, lang) for q in asked}
-    claim = strip_markers(answer)
-    # a short name is content all the same ("the MSC Zoe", "de VVD", "Ede")
-    names = {t for name in proper_names(claim, skip_first=True) for t in normalize(name)}
-    words = [t for t in normalize(claim) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t) or t in names)]
+    words = [t for t in normalize(strip_markers(answer)) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
     new = [t for t in words if _lemma(t, lang) not in lemmas and not any(_stem_match(t, q) for q in asked)]
     if not new or sources is None:
         return not new
