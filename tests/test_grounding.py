@@ -60,7 +60,6 @@ def test_an_answer_that_restates_the_question_adds_nothing():
     assert not adds_nothing("An orange scent [1].", "What smell were the detainees exposed to?")
 
 
-
 def test_another_form_of_the_questions_verb_adds_nothing_given_the_language():
     q = "What were the protesters throwing at the town hall?"
     assert adds_nothing("The protesters threw it at the town hall [1].", q, lang="en")
