@@ -69,20 +69,15 @@ ALONE = 2  # the first passages of the retrieval ranking read alone then
 SEARCHED_TURNS = 2  # the conversation's last user questions searched with a follow-up
 
 
-def earlier_questions(history: Sequence[Turn]) -> list[str]:
-    """The conversation's last user questions (`SEARCHED_TURNS`, oldest first), cut to 600 characters: what
-    a follow-up is searched with."""
-    return [c[:600] for r, c in history if r == "user" and c][-SEARCHED_TURNS:]
-
-
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """What to search for: the question, after the conversation's `earlier_questions` when there are any,
-    so that a follow-up ("how long did the talks last?") is searched with its subject ("who mediated in
-    Moscow?"), and a follow-up of a follow-up ("and the second?") with the subject the conversation
-    started from. On `dpg-nl-qa`'s follow-ups the last question alone put the answering article in the
-    top 4 for 9 of 10; the local model's rewrite of the follow-up did worse (two fell to ranks 6 and 14)
-    and cost a model call that also evicted the answer prompt's cached prefix."""
-    return " ".join([*earlier_questions(history), question]).strip()
+    """What to search for: the question, after the conversation's last user questions (`SEARCHED_TURNS`)
+    when there are any, so that a follow-up ("how long did the talks last?") is searched with its subject
+    ("who mediated in Moscow?"), and a follow-up of a follow-up ("and the second?") with the subject the
+    conversation started from. On `dpg-nl-qa`'s follow-ups the last question alone put the answering
+    article in the top 4 for 9 of 10; the local model's rewrite of the follow-up did worse (two fell to
+    ranks 6 and 14) and cost a model call that also evicted the answer prompt's cached prefix."""
+    asked = [c[:600] for r, c in history if r == "user" and c][-SEARCHED_TURNS:]
+    return " ".join([*asked, question]).strip()
 
 
 @dataclass
