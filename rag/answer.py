@@ -141,7 +141,7 @@ class Assistant:
         else:
             wide = self._sources(search, found.hits, None)  # the best sentences up to the budget
             sources = self._sources(search, found.hits, self.focus_margin) if self.focus_margin is not None else wide
-            unknown = unknown_detail(search, wide, self._scorer)
+            unknown = unknown_detail(search, wide, self._scorer, question=question)
             if unknown is not None:  # "a name has not been given": the honest answer is that none is known
                 log.info("refused: the closest sentences say the detail is unknown: %s", unknown["sentence"])
                 yield self._refuse(answer, found.candidates, started, "unknown", "", unknown)

@@ -43,6 +43,42 @@ def test_plain_statements_are_not(sentence):
     assert not says_unknown(sentence)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wat was de oorzaak van de aanvaring op de Maas?",
+        "Waardoor ontstond de brand in de loods?",
+        "What caused the power cut in Zeewolde?",
+        "Why did the bridge collapse?",
+    ],
+)
+def test_an_investigation_leaves_the_cause_unknown(question):
+    assert says_unknown("De inspectie onderzoekt de aanvaring van dinsdag op de Maas.", question)
+    assert says_unknown("Police are investigating the collapse of the bridge.", question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoe oud was het slachtoffer van de aanvaring?",
+        "Who was driving the van?",
+        "Which climatologist says the heat was human-caused?",  # "caused" in a word, not a question for a cause
+        "",
+    ],
+)
+def test_an_investigation_is_no_unknown_for_other_details(question):
+    assert not says_unknown("De inspectie onderzoekt de aanvaring van dinsdag op de Maas.", question)
+    assert not says_unknown("Police are investigating the collapse of the bridge.", question)
+
+
+def test_a_follow_ups_own_words_decide_whether_it_asks_for_a_cause():
+    sources = [_source(1, "De inspectie onderzoekt de aanvaring op de Maas. De schipper is 54 jaar.")]
+    search = "Wat was de oorzaak van de aanvaring op de Maas? Hoe oud is de schipper?"
+    assert unknown_detail(search, sources, overlap, margin=1.0, question="Hoe oud is de schipper?") is None
+    evidence = unknown_detail(search, sources, overlap, margin=1.0)  # the search's words: a cause is asked for
+    assert evidence is not None and evidence["sentence"] == "De inspectie onderzoekt de aanvaring op de Maas."
+
+
 def _source(n: int, text: str) -> Source:
     hit = Hit(f"a{n}:0", 0.9, f"a{n}", 0, f"Titel {n}", "2019-03-01", None, "AD", "nl", text, 0, len(text))
     return Source(n, hit)
