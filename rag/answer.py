@@ -43,7 +43,7 @@ from rag.dates import annotate, iso_days
 from rag.errors import InputError, QuestionTooLong
 from rag.extractive import extract
 from rag.focus import focused_sources
-from rag.grounding import Grounds, adds_nothing, asked_for, gives, keys, states_all
+from rag.grounding import Grounds, adds_nothing, asked_for, copied, gives, keys, states_all
 from rag.language import detect_language, in_other_language
 from rag.periods import asks_for_latest, search_dates
 from rag.prompts import NOT_FOUND, answer_messages, prefix_messages, render_sources
@@ -62,9 +62,9 @@ ATTRIBUTION_MARGIN = 0.03
 ATTRIBUTION_TOP = 3
 ATTRIBUTION_NEIGHBOURS = (-1, 0, 1)  # and the sentences before and after them in their passage
 # Gates after which the model is asked once more, with the passages' best sentences up to the budget.
-RETRIED = ("model", "grounding", "attribution", "kind", "echo", "language")
+RETRIED = ("model", "grounding", "attribution", "kind", "echo", "language", "copy")
 # Gates after which each passage is then read alone: the drafts gave no fact of the kind asked for.
-ONE_BY_ONE = ("kind", "echo", "language")
+ONE_BY_ONE = ("kind", "echo", "language", "copy")
 ALONE = 2  # the first passages of the retrieval ranking read alone then
 SEARCHED_TURNS = 2  # the conversation's last user questions searched with a follow-up
 
@@ -295,6 +295,11 @@ class Assistant:
         written_in = in_other_language(strip_markers(kept), language) if self.llm is not None else None
         if written_in is not None:
             return "", "language", {"asked_in": language, "written_in": written_in}
+        # in the question's language too: asked for a number, date or name, a sentence copied whole passes the
+        # kind check on whatever it holds; one that is not about what was asked is no answer
+        copy = copied(kept, question, [s.text for s in sources], language) if self.llm is not None and kind else []
+        if copy:
+            return "", "copy", {"asked_for": kind, "copied": copy}
         return kept, None, {}
 
     def _quiet_draft(

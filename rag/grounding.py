@@ -28,6 +28,7 @@ from functools import lru_cache
 import simplemma
 
 from index.catalog import STOPWORDS
+from index.sentences import split_sentences
 from rag.citations import proper_names, strip_markers
 from rag.evaluation.normalize import normalize
 
@@ -36,6 +37,9 @@ _SOUNDS = (("oe", "u"), ("ij", "y"), ("k", "c"), ("ou", "ow"), ("j", "y"), ("sj"
 # "billion" alone normalises to 1000000000: a scale word, not a number a source must state
 _SCALES = frozenset({"100", "1000", "1000000", "1000000000", "1000000000000"})
 NAME_SIMILARITY = 0.75  # difflib ratio of two sound-folded names that count as the same
+# difflib ratio of an answer sentence to a source sentence (case, accents and spacing folded) that counts as
+# copied; on `dpg-nl-qa` right answers written from a same-language source reach 0.84, a copied sentence 1.0
+COPIED = 0.9
 _DIGITS = re.compile(r"[0-9]")
 _WORDS = re.compile(r"[^\W\d_]+")
 _MONTH = (
@@ -237,6 +241,30 @@ def adds_nothing(answer: str, question: str, sources: str | None = None, lang: s
         return not new
     stated = set(normalize(sources))
     return not any(t in stated or any(_stem_match(t, s) for s in stated) for t in new)
+
+
+def copied(answer: str, question: str, sources: list[str], lang: str | None = None) -> list[str]:
+    """The source sentences the answer copies, when every sentence of it is a copy of a source sentence
+    (`COPIED`) and together they take up less than half of the question's content words: a sentence copied
+    whole that is not about what was asked answers another question ("… de Europese verkiezingen op 23 mei"
+    for the day of a vote). [] otherwise (a copy that restates the question's subject is an answer)."""
+    text = strip_markers(answer)
+    sentences = [_folded(t[a:b]) for t in sources for a, b in split_sentences(t, lang)]
+    out = []
+    for a, b in split_sentences(text, lang):
+        mine = _folded(text[a:b])
+        ratio, best = max(((SequenceMatcher(None, mine, t).ratio(), t) for t in sentences), default=(0.0, ""))
+        if ratio < COPIED:
+            return []
+        out.append(best)
+    asked = [t for t in normalize(question) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
+    said = {_lemma(t, lang) for t in normalize(text)}
+    taken = [q for q in asked if _lemma(q, lang) in said or any(_stem_match(q, t) for t in said)]
+    return out if out and len(taken) < 0.5 * len(asked) else []
+
+
+def _folded(text: str) -> str:
+    return " ".join(fold(text).split())
 
 
 def asked_for(question: str) -> str | None:

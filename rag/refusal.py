@@ -14,9 +14,11 @@ Kinds of evidence, because a prompt sentence does not make a 1.5B model refuse (
 2. The model says so (`NOT_FOUND`, or a sentence such as "the sources do not contain ...").
 3. The answer's own words (`rag.grounding`): every sentence states a name or number that no source states
    ("grounding"), the question asks for a number, date or name and the answer gives none ("kind"), or it
-   only restates the question ("echo"); or, before the model is asked, a sentence closest to the question
-   says the detail is not known ("unknown", `rag.unknowns`). Embedding support of a cited sentence is not used: on
-   `dpg-nl-qa` it refused answerable (43%) and unanswerable (53%) questions at about the same rate.
+   only restates the question ("echo"), or, asked for one, it copies a source sentence whole that is not about
+   what was asked ("copy"); or, before the model is asked, a sentence closest to the question says the detail
+   is not known, or, asked for a cause, that the event is being investigated ("unknown", `rag.unknowns`).
+   Embedding support of a cited sentence is not used: on `dpg-nl-qa` it refused answerable (43%) and
+   unanswerable (53%) questions at about the same rate.
 """
 
 from __future__ import annotations

@@ -387,3 +387,46 @@ def test_closest_sentences_without_the_kind_of_fact_asked_for_are_widened_before
     # reads the next one too, the first time
     assert len(llm.prompts) == 1 and "tien uur" in llm.prompts[0]
     assert not answer.refused and "tien uur" in answer.answer and "retry" not in answer.timings
+
+
+VOTE_ARTICLES = [
+    Article(
+        id="senate",
+        title="SGP-plan gesneuveld",
+        date="2019-04-10",
+        lang="nl",
+        text="Het plan van de SGP is gisteren gesneuveld in de Eerste Kamer. Een ruime meerderheid stemde tegen.",
+    ),
+    Article(
+        id="preview",
+        title="SGP-plan nog actueel",
+        date="2019-04-03",
+        lang="nl",
+        text="De stemming volgende week kan partijen munitie bieden voor de verkiezingen op 23 mei.",
+    ),
+]
+
+
+def test_a_copied_sentence_about_something_else_is_read_again_passage_by_passage(fake_ingest, fake_embeddings):
+    _, store = fake_ingest(VOTE_ARTICLES)
+    q = "Op welke datum stemde de Eerste Kamer het SGP-plan weg?"
+    copy = "De stemming volgende week kan partijen munitie bieden voor de verkiezingen op 23 mei [1]."
+    own = "De Eerste Kamer stemde het SGP-plan op 9 april 2019 weg [1]."  # grounded in the senate passage alone
+    llm = scripted(copy, copy, own, own)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, k=2, min_relevance=0.0, focus_margin=0.03)
+    _, answer = run(bot, q)
+    assert not answer.refused, answer.refusal
+    assert "9 april 2019" in answer.answer and [c.article_id for c in answer.citations] == ["senate"]
+    assert "alone" in answer.timings
+
+    llm = scripted(*[copy] * 4)
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, k=2, min_relevance=0.0, focus_margin=0.03)
+    _, answer = run(bot, q)
+    assert answer.refused
+    # the first draft may read only the senate passage (not grounded there); the copy gate then refuses the retry
+    evidence = answer.refusal["evidence"]
+    copy_check = evidence if answer.refusal["gate"] == "copy" else evidence["retry"]
+    assert "copy" in (answer.refusal["gate"], evidence.get("retry_gate"))
+    assert copy_check["copied"] == [
+        "de stemming volgende week kan partijen munitie bieden voor de verkiezingen op 23 mei."
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer import grounded
-from rag.grounding import Grounds, adds_nothing, same_name
+from rag.grounding import Grounds, adds_nothing, copied, same_name
 
 SOURCE = (
     "[1] Vrede in Moskou (Trouw, 2020-10-10)\nDe Russische minister Sergei Lavrov bemiddelde in Moskou. "
@@ -139,3 +139,23 @@ def test_an_answer_adding_only_words_no_source_states_adds_nothing():
     assert adds_nothing("De oorzaak van de aanvaring was een aanrijding [1].", question, sources)
     assert not adds_nothing("De oorzaak van de aanvaring was een aanrijding [1].", question)
     assert not adds_nothing("Niemand raakte gewond bij de aanvaring [1].", question, sources)
+
+
+VOTE = (
+    "De SGP'er betreurde dat zijn plan het waarschijnlijk niet haalt. De definitieve stemming volgende week kan "
+    "eurosceptische partijen munitie bieden voor de Europese verkiezingen op 23 mei."
+)
+
+
+def test_a_source_sentence_copied_whole_about_something_else_is_no_answer():
+    question = "Op welke datum stemde de Eerste Kamer het SGP-plan over soevereiniteit weg?"
+    copy = "De definitieve stemming volgende week kan eurosceptische partijen munitie bieden voor de Europese verkiezingen op 23 mei [1]."
+    assert copied(copy, question, [VOTE], "nl") == [
+        "de definitieve stemming volgende week kan eurosceptische partijen munitie bieden voor de europese verkiezingen op 23 mei."
+    ]
+    # the model's own sentence, or a copy that takes up what was asked, is an answer
+    assert copied("De Eerste Kamer stemde het plan op 9 april 2019 weg [2].", question, [VOTE], "nl") == []
+    question = "Wanneer zijn de Europese verkiezingen, volgens de stemming van volgende week?"
+    assert copied(copy, question, [VOTE], "nl") == []
+    # one sentence of its own is enough
+    assert copied(copy + " Dat was op 9 april 2019 [2].", "Op welke datum stemde de Kamer?", [VOTE], "nl") == []
