@@ -24,13 +24,13 @@ from .conftest import ROOT, shared_path
 pytestmark = pytest.mark.slow
 
 BARS = (
-    "answer_accuracy=0.75",  # measured 0.846
+    "answer_accuracy=0.80",  # measured 0.862
     "false_refusal_rate=0.10",  # measured 0.077
-    "refusal_accuracy=0.60",  # measured 0.733
-    "citation_precision=0.90",  # measured 0.950
+    "refusal_accuracy=0.67",  # measured 0.800
+    "citation_precision=0.90",  # measured 0.967
     "citation_validity=1.0",
 )
-PER_TYPE_ACCURACY = 0.50  # measured: English about Dutch 0.80, Dutch 0.90, follow-ups 0.90, dates 0.80 (5 prompts)
+PER_TYPE_ACCURACY = 0.50  # measured: English about Dutch 0.80, Dutch 0.90, follow-ups 0.90, dates 1.00 (5 prompts)
 
 
 def test_dpg_nl_qa_gate_with_the_local_model(tmp_path: Path):
