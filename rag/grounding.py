@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -167,6 +168,17 @@ _FILLER = STOPWORDS | frozenset(
 )
 
 
+def content_words(tokens: Iterable[str]) -> list[str]:
+    """The `normalize`d tokens that carry content: numbers, and words of more than three letters ("got" is not
+    one) that are not function words."""
+    return [t for t in tokens if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
+
+
+def is_number(token: str) -> bool:
+    """A `normalize`d token is a number (a scale word alone, "billion", is not)."""
+    return bool(_DIGITS.search(token)) and token not in _SCALES
+
+
 def fold(word: str) -> str:
     """Casefolded, accents removed."""
     word = unicodedata.normalize("NFKD", word.casefold())
@@ -209,7 +221,7 @@ class Grounds:
         """The sentence's names and numbers that these texts do not state (its first word is not taken for a
         name: English capitalises "Around" and "Nearly" there too)."""
         claim = strip_markers(sentence)
-        numbers = [t for t in normalize(claim) if _DIGITS.search(t) and t not in _SCALES]
+        numbers = [t for t in normalize(claim) if is_number(t)]
         missing = [t for t in numbers if t not in self.numbers]
         missing += [n for n in _names(claim) if not self.states_name(n)]
         return missing
@@ -218,7 +230,7 @@ class Grounds:
 def keys(sentence: str, asked: Grounds) -> list[str]:
     """The names and numbers of a sentence that the question (`asked`) does not already state."""
     claim = strip_markers(sentence)
-    numbers = [t for t in normalize(claim) if _DIGITS.search(t) and t not in _SCALES]
+    numbers = [t for t in normalize(claim) if is_number(t)]
     names = _names(claim)
     return [t for t in numbers if t not in asked.numbers] + [n for n in names if not asked.states_name(n)]
 
@@ -235,12 +247,12 @@ def adds_nothing(answer: str, question: str, sources: str | None = None, lang: s
     words it adds occurs there (it paraphrases the question: "the collision was caused by a crash")."""
     asked = [t for t in normalize(question) if t not in _FILLER]
     lemmas = {_lemma(q, lang) for q in asked}
-    words = [t for t in normalize(strip_markers(answer)) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
-    new = [t for t in words if _lemma(t, lang) not in lemmas and not any(_stem_match(t, q) for q in asked)]
+    words = content_words(normalize(strip_markers(answer)))
+    new = [t for t in words if _lemma(t, lang) not in lemmas and not any(stem_match(t, q) for q in asked)]
     if not new or sources is None:
         return not new
     stated = set(normalize(sources))
-    return not any(t in stated or any(_stem_match(t, s) for s in stated) for t in new)
+    return not any(t in stated or any(stem_match(t, s) for s in stated) for t in new)
 
 
 def copied(answer: str, question: str, sources: list[str], lang: str | None = None) -> list[str]:
@@ -257,9 +269,9 @@ def copied(answer: str, question: str, sources: list[str], lang: str | None = No
         if ratio < COPIED:
             return []
         out.append(best)
-    asked = [t for t in normalize(question) if t not in _FILLER and (len(t) > 3 or _DIGITS.search(t))]
+    asked = content_words(normalize(question))
     said = {_lemma(t, lang) for t in normalize(text)}
-    taken = [q for q in asked if _lemma(q, lang) in said or any(_stem_match(q, t) for t in said)]
+    taken = [q for q in asked if _lemma(q, lang) in said or any(stem_match(q, t) for t in said)]
     return out if out and len(taken) < 0.5 * len(asked) else []
 
 
@@ -363,7 +375,7 @@ def _names(claim: str) -> list[str]:
     ]
 
 
-def _stem_match(a: str, b: str) -> bool:
+def stem_match(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long = sorted((a, b), key=len)
