@@ -27,6 +27,7 @@ from index.records import Hit
 from index.sentences import split_sentences
 from index.store import HybridStore
 from rag import refusal
+from rag.binding import rebind
 from rag.citations import (
     CitationStream,
     cite,
@@ -194,6 +195,11 @@ class Assistant:
             log.info("refused by the %s gate: %s", gate, evidence)
             yield self._refuse(answer, found.candidates, started, gate, raw, evidence)
             return
+        # a number given for words its sentence gives another number for ("31 burgers … gewond" over "31 burgers
+        # zijn gedood en 168 gewond") is that other number
+        kept, misbound = rebind(kept, [s.text for s in sources], question, language)
+        if misbound:
+            log.info("numbers rebound to the words they were given with: %s", misbound)
         kept = narrow_citations(kept, sources, question, language)
         # another day's report gives another figure: the newest first, the other said to differ, both cited
         conflict = conflicting_report(kept, sources, question, language, self._scorer)

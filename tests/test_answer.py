@@ -430,3 +430,20 @@ def test_a_copied_sentence_about_something_else_is_read_again_passage_by_passage
     assert copy_check["copied"] == [
         "de stemming volgende week kan partijen munitie bieden voor de verkiezingen op 23 mei."
     ]
+
+
+def test_a_number_given_for_another_numbers_words_is_answered_with_that_number(fake_ingest, fake_embeddings):
+    flood = Article(
+        id="flood",
+        title="Dijkdoorbraak",
+        date="2021-03-05",
+        lang="nl",
+        text="Volgens de veiligheidsregio zijn sinds 3 maart 12 bewoners omgekomen en 240 geëvacueerd.",
+    )
+    _, store = fake_ingest([flood])
+    llm = scripted("Sinds 3 maart zijn 12 bewoners geëvacueerd [1].")
+    bot = make_assistant(store=store, embeddings=fake_embeddings, llm=llm, k=1, min_relevance=0.0, focus_margin=None)
+    _, answer = run(bot, "Hoeveel bewoners zijn er sinds 3 maart geëvacueerd?")
+    assert not answer.refused, answer.refusal
+    assert "240 bewoners" in answer.answer and "12" not in answer.answer
+    assert [c.article_id for c in answer.citations] == ["flood"]
