@@ -6,12 +6,13 @@ were wounded?" with "31 Azerbeidzjaanse burgers zijn gewond geraakt"; over "… 
 22 burgers zijn gedood" it answers "how many civilians?" with "376 burgers zijn gedood". Every number and name
 of such an answer is stated, so the grounding checks (`rag.grounding`) pass it.
 
-In a source sentence a number goes with the content words that follow it, up to the next number and at most
+In a source sentence a count goes with the content words that follow it, up to the next number and at most
 `WINDOW` tokens ("168 gewond zijn geraakt": gewond, geraakt; "22 burgers zijn gedood": burgers, gedood). An
-answer sentence that gives a number N of that source sentence together with words the sentence gives with
-another number M, and not with N, while the answer does not give M, has paired M's words with N
-(`misbound`). `rebind` then writes M for N, the rest of the answer staying the model's: the sentence
-says M for those words. Only where that is one number M, and N is written once in the answer sentence in digits.
+answer sentence gives a count N of that source sentence while the question asks about a larger share of the
+words the sentence gives with another count M alone than of those it gives with N alone, the answer says those
+asked words of M's and does not give M: it has paired M's words with N (`misbound`). `rebind` then writes M
+for N, the rest of the answer staying the model's: the sentence says M for what was asked. Only where the
+words point to one M and N is written once in that answer sentence, in digits.
 
 Numbers are compared as values (`rag.evaluation.normalize`), words as tokens with stem variants, so only an
 answer in its source's language shares them: an English answer over a Dutch sentence is left as it is.
@@ -109,22 +110,22 @@ def _matching(words: set[str], others: list[str]) -> set[str]:
 
 
 def rebind(answer: str, sources: Sequence[str], question: str, lang: str | None = None) -> tuple[str, list[Misbinding]]:
-    """The answer with each misbound number replaced by the one its words go with, where that is one number
-    written in digits in the sentence and the given one is written once in the answer sentence; and the
-    misbindings found."""
-    found = misbound(answer, sources, question, lang)
-    by_given: dict[str, set[str]] = {}
-    for f in found:
-        by_given.setdefault(f.given, set()).add(f.stated)
-    out = answer
+    """The answer with each misbound number replaced, sentence by sentence, by the one its words go with (where
+    they point to one, and the given number is written once in that sentence, in digits); and the misbindings
+    found."""
+    out, found = answer, list[Misbinding]()
     for start, end in reversed(claim_spans(answer, lang)):
         part = out[start:end]
-        for n, stated in by_given.items():
+        mine = misbound(part, sources, question, lang)
+        stated: dict[str, set[str]] = {}
+        for f in mine:
+            stated.setdefault(f.given, set()).add(f.stated)
+        for n, ms in stated.items():
             spots = [m for m in _SURFACE.finditer(part) if normalize(m.group()) == [n]]
-            if len(stated) == 1 and len(spots) == 1:
-                (m,) = stated
-                part = part[: spots[0].start()] + m + part[spots[0].end() :]
+            if len(ms) == 1 and len(spots) == 1:
+                part = part[: spots[0].start()] + ms.pop() + part[spots[0].end() :]
         out = out[:start] + part + out[end:]
+        found = mine + found
     return out, found
 
 
